@@ -1,0 +1,28 @@
+@{
+    # The source the build stages from (out/Autolab.Slurm/<version>/). ModuleVersion is the one version
+    # source: build.ps1 passes it to dotnet as -p:Version.
+    RootModule           = 'Autolab.Slurm.psm1'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = 'cc1c2e40-ac16-4394-86f6-35e93e53a82c'
+    Author               = 'Autolab.Slurm developers'
+    CompanyName          = 'autolab'
+    Copyright            = '(c) Autolab.Slurm developers. MIT licence.'
+    Description          = "autolab's slurm_monitor stage: poll the Slurm scheduler, bring a finished job's artifacts home, and keep run_manifest.json and docs/slurm_job_list.md true."
+    # The binary half targets net8.0, the runtime of PowerShell 7.4.
+    PowerShellVersion    = '7.4'
+    # The models (SlurmJobState, ...) live in the Core assembly; load it so their types resolve in scripts.
+    RequiredAssemblies   = @('Autolab.Slurm.Core.dll')
+    NestedModules        = @('Autolab.Slurm.dll')
+    FormatsToProcess     = @('Autolab.Slurm.Format.ps1xml')
+    FunctionsToExport    = @()
+    CmdletsToExport      = @('Update-RunManifest', 'Update-SlurmJobList')
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Slurm', 'HPC', 'autolab', 'Linux')
+            ProjectUri = 'https://example.invalid/autolab/Autolab.Slurm'
+        }
+    }
+}

@@ -1,0 +1,247 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, stages, tests and benchmarks Autolab.Slurm.
+.DESCRIPTION
+    Tasks:
+      Build  (default) publish the C# projects and stage the module into out/Autolab.Slurm/<version>/
+             from an allow-list: dlls, manifest, psm1, format file, schemas, help (MAML built from docs/).
+      Test   Build, bring up the Slurm cluster and sshd (tests/infra/up.sh), run xUnit and Pester,
+             print "N passed, N failed, N skipped" as the last line; exit 1 if anything failed.
+      Demo   Build, then run the main job on a temporary copy of examples/autolab-repo.
+      Bench  Build, then run the benchmarks under bench/ and print their figures.
+      Clean  Remove out/.
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [string[]] $Task = @('Build'),
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Test: also run the slow tier (TIMEOUT jobs and other scenarios that take minutes).
+    [switch] $Slow,
+
+    # Test: do not bring up the Slurm cluster and sshd (tests that need them will fail).
+    [switch] $SkipInfra
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+if ($env:CI -or [Console]::IsOutputRedirected) {
+    # pwsh writes colour codes even into redirected output; CI logs want plain text.
+    $env:NO_COLOR = '1'
+    $PSStyle.OutputRendering = 'PlainText'
+}
+
+$Root = $PSScriptRoot
+$ModuleName = 'Autolab.Slurm'
+$ManifestData = Import-PowerShellDataFile -LiteralPath (Join-Path $Root "$ModuleName.psd1")
+$Version = $ManifestData.ModuleVersion
+$Out = Join-Path $Root 'out'
+$StageDir = Join-Path $Out "$ModuleName/$Version"
+$PublishDir = Join-Path $Out 'publish'
+$ResultsDir = Join-Path $Out 'test-results'
+# A new pwsh like this one: pwsh itself, or `dotnet pwsh.dll` when started as the dotnet tool.
+$PwshCommand = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'pwsh') { @([Environment]::ProcessPath) } else { @([Environment]::ProcessPath, (Join-Path $PSHOME 'pwsh.dll')) }
+
+# What the staged module holds. Anything else in the publish output is a build error, so a new
+# dependency is a deliberate decision (add it here) and never shipped by accident.
+$StagedAssemblies = @(
+    'Autolab.Slurm.dll'
+    'Autolab.Slurm.Core.dll'
+    'NJsonSchema.dll'
+    'NJsonSchema.Annotations.dll'
+    'Namotion.Reflection.dll'
+)
+# Supplied by pwsh itself at a version at least as new; shipping them would only add load conflicts.
+$ProvidedByPwsh = @('Newtonsoft.Json.dll', 'System.Management.Automation.dll')
+$ModuleFiles = @(
+    @{ Source = "$ModuleName.psd1"; Target = "$ModuleName.psd1" }
+    @{ Source = "module/$ModuleName.psm1"; Target = "$ModuleName.psm1" }
+    @{ Source = "module/$ModuleName.Format.ps1xml"; Target = "$ModuleName.Format.ps1xml" }
+    @{ Source = 'schemas/run_manifest.schema.json'; Target = 'schemas/run_manifest.schema.json' }
+    @{ Source = 'schemas/state.schema.json'; Target = 'schemas/state.schema.json' }
+    @{ Source = 'schemas/slurm_states.json'; Target = 'schemas/slurm_states.json' }
+)
+# Help pages, listed explicitly (never a glob of docs/).
+$CmdletHelpPages = @('Update-RunManifest.md', 'Update-SlurmJobList.md')
+$FunctionHelpPages = @()
+$AboutPages = @('about_Autolab.Slurm.md')
+$TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests')
+
+function Invoke-Native {
+    param(
+        [Parameter(Mandatory)] [string] $FilePath,
+        [string[]] $ArgumentList = @(),
+        [switch] $AllowFailure
+    )
+    Write-Host "> $FilePath $($ArgumentList -join ' ')" -ForegroundColor DarkGray
+    # Stream the tool's output to the host so it never mixes into this function's return value.
+    & $FilePath @ArgumentList | Out-Host
+    $code = $LASTEXITCODE
+    if ($code -ne 0 -and -not $AllowFailure) {
+        throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $code."
+    }
+    return $code
+}
+
+function Invoke-Build {
+    Write-Host "== Build $ModuleName $Version ($Configuration)"
+    if (Test-Path -LiteralPath $PublishDir) { Remove-Item -LiteralPath $PublishDir -Recurse -Force }
+    $null = Invoke-Native dotnet @('publish', "$Root/src/Autolab.Slurm/Autolab.Slurm.csproj", '-c', $Configuration,
+        "-p:Version=$Version", '-o', $PublishDir, '--nologo', '-v', 'quiet')
+
+    $published = Get-ChildItem -LiteralPath $PublishDir -Filter '*.dll' | ForEach-Object Name
+    $unexpected = $published | Where-Object { $_ -notin $StagedAssemblies -and $_ -notin $ProvidedByPwsh }
+    if ($unexpected) {
+        throw "The publish output has assemblies the staging allow-list does not name: $($unexpected -join ', '). Add them to `$StagedAssemblies in build.ps1 (or to `$ProvidedByPwsh)."
+    }
+
+    if (Test-Path -LiteralPath $StageDir) { Remove-Item -LiteralPath $StageDir -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $StageDir -Force
+    foreach ($assembly in $StagedAssemblies) {
+        $source = Join-Path $PublishDir $assembly
+        if (-not (Test-Path -LiteralPath $source)) { throw "Expected '$assembly' in the publish output '$PublishDir'." }
+        Copy-Item -LiteralPath $source -Destination $StageDir
+    }
+    foreach ($file in $ModuleFiles) {
+        $target = Join-Path $StageDir $file.Target
+        $null = New-Item -ItemType Directory -Path (Split-Path $target) -Force
+        Copy-Item -LiteralPath (Join-Path $Root $file.Source) -Destination $target
+    }
+    $publicSource = Join-Path $Root 'module/Public'
+    if (Test-Path -LiteralPath $publicSource) {
+        Copy-Item -LiteralPath $publicSource -Destination (Join-Path $StageDir 'Public') -Recurse
+    }
+    $binSource = Join-Path $Root 'module/bin'
+    if (Test-Path -LiteralPath $binSource) {
+        Copy-Item -LiteralPath $binSource -Destination (Join-Path $StageDir 'bin') -Recurse
+    }
+    Build-Help
+    Write-Host "Staged: $StageDir"
+    Write-Host "Use it:  Import-Module $StageDir/$ModuleName.psd1"
+}
+
+function Build-Help {
+    $toolDir = Join-Path $Out 'tools/helpbuilder'
+    $null = Invoke-Native dotnet @('build', "$Root/src/Autolab.Slurm.HelpBuilder/Autolab.Slurm.HelpBuilder.csproj", '-c', 'Release',
+        '-o', $toolDir, '--nologo', '-v', 'quiet')
+    $arguments = @("$toolDir/Autolab.Slurm.HelpBuilder.dll", '--out', (Join-Path $StageDir 'en-US'))
+    if ($CmdletHelpPages) {
+        $arguments += @('--cmdlet-help', "$ModuleName.dll-Help.xml") + ($CmdletHelpPages | ForEach-Object { Join-Path $Root "docs/$_" })
+    }
+    if ($FunctionHelpPages) {
+        $arguments += @('--function-help', "$ModuleName-help.xml") + ($FunctionHelpPages | ForEach-Object { Join-Path $Root "docs/$_" })
+    }
+    if ($AboutPages) {
+        $arguments += @('--about') + ($AboutPages | ForEach-Object { Join-Path $Root "docs/$_" })
+    }
+    $null = Invoke-Native dotnet $arguments
+}
+
+function Get-PesterModulePath {
+    $packages = Join-Path $Out 'tools/packages'
+    $pester = Join-Path $packages 'pester/5.9.1/tools/Pester.psd1'
+    if (-not (Test-Path -LiteralPath $pester)) {
+        # The PowerShell Gallery is unreachable here; NuGet serves the same Pester package.
+        $null = Invoke-Native dotnet @('restore', "$Root/.config/pester/Pester.Restore.csproj", '--packages', $packages, '--nologo', '-v', 'quiet')
+    }
+    if (-not (Test-Path -LiteralPath $pester)) { throw "Pester 5.9.1 was restored but '$pester' is missing." }
+    return $pester
+}
+
+function Read-TrxCounts([string] $Directory) {
+    $counts = [ordered]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    foreach ($trx in Get-ChildItem -LiteralPath $Directory -Filter '*.trx' -ErrorAction SilentlyContinue) {
+        [xml] $doc = Get-Content -LiteralPath $trx.FullName -Raw
+        $c = $doc.TestRun.ResultSummary.Counters
+        $counts.Passed += [int] $c.passed
+        $counts.Failed += [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
+        $counts.Skipped += [int] $c.notExecuted
+    }
+    return $counts
+}
+
+function Invoke-Test {
+    $total = [ordered]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    $problems = [System.Collections.Generic.List[string]]::new()
+    try {
+        Invoke-Build
+        if (-not $SkipInfra) {
+            $null = Invoke-Native bash @("$Root/tests/infra/up.sh")
+        }
+        $pester = Get-PesterModulePath
+    }
+    catch {
+        $problems.Add("setup: $_")
+        $total.Failed++
+        Write-Host "SETUP FAILED: $_" -ForegroundColor Red
+        Write-Host "$($total.Passed) passed, $($total.Failed) failed, $($total.Skipped) skipped"
+        exit 1
+    }
+
+    if (Test-Path -LiteralPath $ResultsDir) { Remove-Item -LiteralPath $ResultsDir -Recurse -Force }
+    $filter = if ($Slow) { 'Category!=Never' } else { 'Category!=Slow' }
+    foreach ($project in $TestProjects) {
+        $name = Split-Path $project -Leaf
+        $dir = Join-Path $ResultsDir $name
+        Write-Host "== xUnit: $name"
+        $code = Invoke-Native dotnet @('test', "$Root/$project", '-c', $Configuration, '--nologo', '--filter', $filter,
+            '--logger', 'trx', '--logger', 'console;verbosity=minimal', '--results-directory', $dir) -AllowFailure
+        $counts = Read-TrxCounts $dir
+        if ($code -ne 0 -and $counts.Failed -eq 0) {
+            $problems.Add("dotnet test $name exited $code without a failed test (build error?)")
+            $counts.Failed++
+        }
+        foreach ($key in @($total.Keys)) { $total[$key] += $counts[$key] }
+    }
+
+    Write-Host '== Pester'
+    $pesterResult = Join-Path $ResultsDir 'pester.json'
+    $null = New-Item -ItemType Directory -Path $ResultsDir -Force
+    $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', "$Root/tests/pester/Invoke-PesterRun.ps1",
+        '-PesterPath', $pester, '-ModulePath', (Join-Path $StageDir "$ModuleName.psd1"), '-ResultPath', $pesterResult)
+    if ($Slow) { $pesterArgs += '-Slow' }
+    $code = Invoke-Native $PwshCommand[0] (@($PwshCommand | Select-Object -Skip 1) + $pesterArgs) -AllowFailure
+    if (Test-Path -LiteralPath $pesterResult) {
+        $p = Get-Content -LiteralPath $pesterResult -Raw | ConvertFrom-Json
+        $total.Passed += $p.Passed; $total.Failed += $p.Failed; $total.Skipped += $p.Skipped
+        if ($code -ne 0 -and $p.Failed -eq 0) { $problems.Add("Pester exited $code"); $total.Failed++ }
+    }
+    else {
+        $problems.Add("Pester wrote no result (exit code $code)")
+        $total.Failed++
+    }
+
+    foreach ($problem in $problems) { Write-Host "PROBLEM: $problem" -ForegroundColor Red }
+    Write-Host "$($total.Passed) passed, $($total.Failed) failed, $($total.Skipped) skipped"
+    if ($total.Failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $null = Invoke-Native $PwshCommand[0] (@($PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', "$Root/examples/Invoke-Demo.ps1",
+        '-ModulePath', (Join-Path $StageDir "$ModuleName.psd1"), '-RepositoryRoot', $Root))
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    foreach ($script in @('bench/Invoke-Benchmarks.ps1')) {
+        $null = Invoke-Native $PwshCommand[0] (@($PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root $script),
+            '-ModulePath', (Join-Path $StageDir "$ModuleName.psd1"), '-RepositoryRoot', $Root))
+    }
+}
+
+foreach ($name in $Task) {
+    switch ($name) {
+        'Clean' { if (Test-Path -LiteralPath $Out) { Remove-Item -LiteralPath $Out -Recurse -Force } }
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
+    }
+}

@@ -1,0 +1,79 @@
+namespace Autolab.Slurm.Errors;
+
+/// <summary>
+/// Mirrors the PowerShell ErrorCategory names the module uses, so the Core can say what kind of
+/// failure it is without referencing PowerShell; the cmdlet layer maps it by name.
+/// </summary>
+public enum AutolabErrorCategory
+{
+    NotSpecified,
+    InvalidArgument,
+    InvalidData,
+    InvalidOperation,
+    ObjectNotFound,
+    ResourceUnavailable,
+    PermissionDenied,
+    OperationTimeout,
+    ConnectionError,
+    SecurityError,
+    ReadError,
+    WriteError,
+    ResourceBusy,
+}
+
+/// <summary>
+/// The one exception type the Core throws for expected failures. <see cref="ErrorId"/> is the stable
+/// PascalCase id from interface.md; the message names the file or job and says what to do next.
+/// </summary>
+public class AutolabException : Exception
+{
+    public AutolabException(string errorId, AutolabErrorCategory category, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Category = category;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+
+    public AutolabErrorCategory Category { get; }
+
+    /// <summary>The file path, job id or host the error concerns (becomes the ErrorRecord's TargetObject).</summary>
+    public object? Target { get; }
+}
+
+/// <summary>The stable error ids of interface.md ("Error ids"). Never rename one: tests and users match them.</summary>
+public static class ErrorIds
+{
+    public const string InvalidJobId = nameof(InvalidJobId);
+    public const string JobIdMissing = nameof(JobIdMissing);
+    public const string JobIdMismatch = nameof(JobIdMismatch);
+    public const string SchedulerUnavailable = nameof(SchedulerUnavailable);
+    public const string SchedulerTimeout = nameof(SchedulerTimeout);
+    public const string SchedulerOutputInvalid = nameof(SchedulerOutputInvalid);
+    public const string ManifestNotFound = nameof(ManifestNotFound);
+    public const string ManifestInvalidJson = nameof(ManifestInvalidJson);
+    public const string ManifestSchemaViolation = nameof(ManifestSchemaViolation);
+    public const string SchemaNotFound = nameof(SchemaNotFound);
+    public const string SchemaKeywordUnsupported = nameof(SchemaKeywordUnsupported);
+    public const string StateNotFound = nameof(StateNotFound);
+    public const string StateInvalid = nameof(StateInvalid);
+    public const string RepositoryRootNotFound = nameof(RepositoryRootNotFound);
+    public const string LedgerDateMissing = nameof(LedgerDateMissing);
+    public const string FileReadOnly = nameof(FileReadOnly);
+    public const string LockTimeout = nameof(LockTimeout);
+    public const string HostKeyUnknown = nameof(HostKeyUnknown);
+    public const string HostKeyMismatch = nameof(HostKeyMismatch);
+    public const string SshAuthenticationFailed = nameof(SshAuthenticationFailed);
+    public const string SshConnectionFailed = nameof(SshConnectionFailed);
+    public const string RemotePathNotFound = nameof(RemotePathNotFound);
+    public const string PathEscapesDestination = nameof(PathEscapesDestination);
+    public const string ProfileNotFound = nameof(ProfileNotFound);
+    public const string ProfileInvalid = nameof(ProfileInvalid);
+
+    // Additions (interface.md allows adding ids, never renaming).
+    public const string InvalidStatus = nameof(InvalidStatus);
+    public const string FileWriteFailed = nameof(FileWriteFailed);
+    public const string LedgerInvalid = nameof(LedgerInvalid);
+}

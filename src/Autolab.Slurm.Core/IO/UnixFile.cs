@@ -1,0 +1,97 @@
+using System.Runtime.InteropServices;
+
+namespace Autolab.Slurm.IO;
+
+/// <summary>
+/// The few POSIX calls .NET does not expose: file owner (statx, whose layout is the same on every
+/// architecture, unlike struct stat), chown, and fsync of a directory so a rename survives a crash.
+/// </summary>
+internal static partial class UnixFile
+{
+    private const int AtFdCwd = -100;
+    private const int StatxUid = 0x0008;
+    private const int StatxGid = 0x0010;
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000; // x86_64 and aarch64 share this value in glibc.
+
+    public static bool IsSupported => OperatingSystem.IsLinux();
+
+    /// <summary>Owner and group of <paramref name="path"/>, or null where statx is unavailable.</summary>
+    public static (uint Uid, uint Gid)? GetOwner(string path)
+    {
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        // struct statx is 256 bytes; stx_uid is at offset 20 and stx_gid at 24 on every architecture.
+        var buffer = new byte[256];
+        try
+        {
+            if (Statx(AtFdCwd, path, 0, StatxUid | StatxGid, buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
+
+        return (BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt32(buffer, 24));
+    }
+
+    /// <summary>Gives <paramref name="path"/> the owner of the file it replaces; a user who may not chown keeps ownership (best effort).</summary>
+    public static void CopyOwner((uint Uid, uint Gid)? owner, string path)
+    {
+        if (owner is not { } o || !IsSupported)
+        {
+            return;
+        }
+
+        var current = GetOwner(path);
+        if (current is { } c && c.Uid == o.Uid && c.Gid == o.Gid)
+        {
+            return;
+        }
+
+        _ = Chown(path, o.Uid, o.Gid);
+    }
+
+    public static void FsyncDirectory(string directory)
+    {
+        if (!IsSupported)
+        {
+            return;
+        }
+
+        try
+        {
+            var fd = Open(directory, ORdOnly | ODirectory);
+            if (fd >= 0)
+            {
+                _ = Fsync(fd);
+                _ = Close(fd);
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Durability of the directory entry is a bonus; the rename itself is already atomic.
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Statx(int dirfd, string path, int flags, int mask, byte[] buffer);
+
+    [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Chown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

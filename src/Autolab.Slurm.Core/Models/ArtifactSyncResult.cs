@@ -1,0 +1,46 @@
+namespace Autolab.Slurm.Models;
+
+/// <summary>A file the sync did not transfer, and why (unchanged, denied by policy, escaping the run directory...).</summary>
+public sealed record SkippedPath(string Path, string Reason)
+{
+    public override string ToString() => Path + ": " + Reason;
+}
+
+/// <summary>A file the sync could not bring home; a retry may fix it. <c>Path</c> is empty when the whole sync could not run.</summary>
+public sealed record SyncFailure(string Path, string Reason)
+{
+    public override string ToString() => (Path.Length == 0 ? "(sync)" : Path) + ": " + Reason;
+}
+
+/// <summary>The outcome of one Sync-RunArtifacts call. All paths are repo-relative with '/'.</summary>
+public sealed record ArtifactSyncResult
+{
+    public required string ManifestPath { get; init; }
+
+    public string? RunId { get; init; }
+
+    public string? Source { get; init; }
+
+    public string? Destination { get; init; }
+
+    /// <summary>ok or failed; failed exactly when <see cref="Failures"/> is not empty.</summary>
+    public string Status => Failures.Count == 0 ? SyncStatus.Ok : SyncStatus.Failed;
+
+    /// <summary>Files transferred by this call.</summary>
+    public IReadOnlyList<string> PulledPaths { get; init; } = Array.Empty<string>();
+
+    /// <summary>Every file present and verified at the end; what the manifest's pulled_paths records.</summary>
+    public IReadOnlyList<string> VerifiedPaths { get; init; } = Array.Empty<string>();
+
+    public IReadOnlyList<SkippedPath> SkippedPaths { get; init; } = Array.Empty<SkippedPath>();
+
+    public IReadOnlyList<SyncFailure> Failures { get; init; } = Array.Empty<SyncFailure>();
+
+    public int FileCount { get; init; }
+
+    public long ByteCount { get; init; }
+
+    public TimeSpan Duration { get; init; }
+
+    public override string ToString() => RunId ?? ManifestPath;
+}

@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Numerics;
+using Autolab.Slurm.Errors;
+using Autolab.Slurm.Json;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using NJsonSchema;
+using NJsonSchema.Validation;
+
+namespace Autolab.Slurm.Schema;
+
+/// <summary>
+/// Validates documents against a JSON Schema file through <see cref="SchemaLowering"/> and NJsonSchema.
+/// Compiled schemas are cached per file (path, size, write time) so a warm session validates in microseconds.
+/// </summary>
+public static class JsonSchemaValidator
+{
+    private static readonly ConcurrentDictionary<string, (DateTime Stamp, long Length, JsonSchema Schema)> Cache = new(StringComparer.Ordinal);
+
+    public static JsonSchema Load(string schemaPath)
+    {
+        var full = Path.GetFullPath(schemaPath);
+        var info = new FileInfo(full);
+        if (!info.Exists)
+        {
+            throw new AutolabException(
+                ErrorIds.SchemaNotFound,
+                AutolabErrorCategory.ResourceUnavailable,
+                $"The schema '{full}' does not exist. Restore it (autolab's scaffold ships .autolab/schemas/run_manifest.schema.json) or pass -SchemaPath.",
+                full);
+        }
+
+        if (Cache.TryGetValue(full, out var cached) && cached.Stamp == info.LastWriteTimeUtc && cached.Length == info.Length)
+        {
+            return cached.Schema;
+        }
+
+        JToken document;
+        try
+        {
+            document = ParseStrict(File.ReadAllText(full));
+        }
+        catch (JsonException ex)
+        {
+            throw new AutolabException(
+                ErrorIds.SchemaNotFound,
+                AutolabErrorCategory.InvalidData,
+                $"The schema '{full}' is not valid JSON: {ex.Message}. Restore it from autolab's scaffold or version control.",
+                full,
+                ex);
+        }
+
+        var lowered = SchemaLowering.Lower(document, full);
+        JsonSchema schema;
+        try
+        {
+            schema = JsonSchema.FromJsonAsync(lowered.ToString(Formatting.None), full).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
+        {
+            throw new AutolabException(
+                ErrorIds.SchemaKeywordUnsupported,
+                AutolabErrorCategory.InvalidData,
+                $"The schema '{full}' could not be compiled: {ex.Message}. Simplify it to the keywords listed in about_Autolab.Slurm.",
+                full,
+                ex);
+        }
+
+        Cache[full] = (info.LastWriteTimeUtc, info.Length, schema);
+        return schema;
+    }
+
+    /// <summary>Validation messages (empty when valid), one per problem, each with its JSON path.</summary>
+    public static IReadOnlyList<string> Validate(JsonSchema schema, RawNode document)
+    {
+        var errors = schema.Validate(ToJToken(document));
+        var messages = new List<string>();
+        Flatten(errors, messages, 0);
+        return messages;
+    }
+
+    /// <summary>
+    /// Converts the text-preserving tree to a Newtonsoft token for validation. An integral number
+    /// written as <c>1.0</c> becomes an integer: in draft 2020-12 (and autolab's Python validator)
+    /// 1.0 is an integer.
+    /// </summary>
+    public static JToken ToJToken(RawNode node)
+    {
+        switch (node)
+        {
+            case RawObject obj:
+                {
+                    var result = new JObject();
+                    foreach (var property in obj.Properties)
+                    {
+                        result[property.Name] = ToJToken(property.Value);
+                    }
+
+                    return result;
+                }
+
+            case RawArray array:
+                return new JArray(array.Items.Select(ToJToken));
+            case RawScalar scalar:
+                return scalar.Kind switch
+                {
+                    RawScalarKind.String => new JValue(scalar.StringValue),
+                    RawScalarKind.True => new JValue(true),
+                    RawScalarKind.False => new JValue(false),
+                    RawScalarKind.Null => JValue.CreateNull(),
+                    _ => NumberToken(scalar.Text),
+                };
+            default:
+                throw new ArgumentException("Unknown node " + node.GetType().Name, nameof(node));
+        }
+    }
+
+    private static JValue NumberToken(string text)
+    {
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        {
+            return new JValue(l);
+        }
+
+        if (BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+        {
+            return new JValue(big);
+        }
+
+        var d = text switch
+        {
+            "NaN" => double.NaN,
+            "Infinity" => double.PositiveInfinity,
+            "-Infinity" => double.NegativeInfinity,
+            _ => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture),
+        };
+        if (Math.Floor(d) == d && Math.Abs(d) < 9.2e18)
+        {
+            return new JValue((long)d);
+        }
+
+        return new JValue(d);
+    }
+
+    private static JToken ParseStrict(string text)
+    {
+        using var reader = new JsonTextReader(new StringReader(text))
+        {
+            DateParseHandling = DateParseHandling.None,
+            FloatParseHandling = FloatParseHandling.Double,
+        };
+        var token = JToken.ReadFrom(reader);
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonToken.Comment)
+            {
+                throw new JsonReaderException("Unexpected text after the JSON value");
+            }
+        }
+
+        return token;
+    }
+
+    private static void Flatten(IEnumerable<ValidationError> errors, List<string> messages, int depth)
+    {
+        foreach (var error in errors)
+        {
+            var path = string.IsNullOrEmpty(error.Path) ? "#" : error.Path;
+            var what = error.Property is { Length: > 0 } p && error.Kind is ValidationErrorKind.PropertyRequired
+                ? $"required property '{p}' is missing"
+                : Describe(error.Kind);
+            messages.Add(new string(' ', depth * 2) + path + ": " + what);
+            if (error is ChildSchemaValidationError child && depth < 4)
+            {
+                foreach (var nested in child.Errors.Values)
+                {
+                    Flatten(nested, messages, depth + 1);
+                }
+            }
+        }
+    }
+
+    private static string Describe(ValidationErrorKind kind) => kind switch
+    {
+        ValidationErrorKind.NotInEnumeration => "value is not one of the allowed values",
+        ValidationErrorKind.NotAnyOf => "matches none of the allowed alternatives (a conditional rule such as a SLURM job id or completed_at may be unmet)",
+        ValidationErrorKind.ExcludedSchemaValidates => "matches a schema it must not match",
+        ValidationErrorKind.StringTooShort => "string is too short (empty?)",
+        _ => kind.ToString(),
+    };
+}

@@ -1,0 +1,74 @@
+#Requires -Version 7.4
+BeforeAll {
+    Import-Module $env:AUTOLAB_SLURM_MODULE -Force
+    $script:module = Get-Module Autolab.Slurm
+    $script:expectedCmdlets = @('Update-RunManifest', 'Update-SlurmJobList')
+    $script:expectedFunctions = @()
+}
+
+Describe 'The module manifest' {
+    It 'exports exactly the documented commands' {
+        @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($expectedCmdlets | Sort-Object)
+        @($module.ExportedFunctions.Keys | Sort-Object) | Should -Be @($expectedFunctions | Sort-Object)
+        $module.ExportedAliases.Count | Should -Be 0
+        $module.ExportedVariables.Count | Should -Be 0
+    }
+
+    It 'declares Core edition and PowerShell 7.4, matching net8.0' {
+        $data = Import-PowerShellDataFile -LiteralPath $env:AUTOLAB_SLURM_MODULE
+        $data.CompatiblePSEditions | Should -Be @('Core')
+        $data.PowerShellVersion | Should -Be '7.4'
+        $data.CmdletsToExport | Should -Not -Contain '*'
+        $data.FunctionsToExport | Should -Not -Contain '*'
+    }
+
+    It 'loads its model types for scripts' {
+        [Autolab.Slurm.Models.SlurmJobState] | Should -Not -BeNullOrEmpty
+        [Autolab.Slurm.Models.RunManifestUpdate] | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Help' {
+    It '<Name> has a synopsis, a description and at least two examples' -ForEach @(
+        @{ Name = 'Update-RunManifest' }, @{ Name = 'Update-SlurmJobList' }
+    ) {
+        $help = Get-Help $Name -Full
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -Match '^\s*Update-' # an auto-generated synopsis is just the syntax
+        ($help.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        foreach ($example in $help.Examples.Example) {
+            $example.Code | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    It 'documents every parameter of <Name>' -ForEach @(
+        @{ Name = 'Update-RunManifest' }, @{ Name = 'Update-SlurmJobList' }
+    ) {
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        $parameters = (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common }
+        foreach ($parameter in $parameters) {
+            $parameterHelp = Get-Help $Name -Parameter $parameter
+            ($parameterHelp.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$parameter of $Name needs a description"
+        }
+    }
+
+    It 'ships the about topic' {
+        (Get-Help about_Autolab.Slurm | Out-String) | Should -Match 'slurm_monitor'
+    }
+}
+
+Describe 'Format views' {
+    It 'has a default table view for <TypeName>' -ForEach @(
+        @{ TypeName = 'Autolab.Slurm.Models.SlurmJobState' }
+        @{ TypeName = 'Autolab.Slurm.Models.RunManifestUpdate' }
+        @{ TypeName = 'Autolab.Slurm.Models.JobListEntry' }
+        @{ TypeName = 'Autolab.Slurm.Models.ArtifactSyncResult' }
+        @{ TypeName = 'Autolab.Slurm.MonitorStageResult' }
+    ) {
+        $format = Get-FormatData -TypeName $TypeName
+        $format | Should -Not -BeNullOrEmpty
+        $format.FormatViewDefinition.Control | Should -BeOfType ([System.Management.Automation.TableControl])
+        $format.FormatViewDefinition.Control.Headers.Count | Should -BeLessOrEqual 8
+    }
+}

@@ -1,0 +1,74 @@
+# Helpers shared by the Pester files: temporary autolab repositories and manifests built the way
+# autolab's launch stage writes them.
+Set-StrictMode -Version Latest
+
+function New-TestRepository {
+    <# A temp autolab repository with .autolab/, the schema copied from the staged module, and an iteration folder. #>
+    param(
+        [string] $IterationId = 'iter1',
+        [ValidateSet('plan', 'in_progress', 'done')] [string] $Type = 'plan',
+        [switch] $NoSchema
+    )
+    $root = Join-Path ([IO.Path]::GetTempPath()) ("autolab-pester-" + [guid]::NewGuid().ToString('N').Substring(0, 10))
+    $null = New-Item -ItemType Directory -Path (Join-Path $root '.autolab/schemas') -Force
+    $null = New-Item -ItemType Directory -Path (Join-Path $root "experiments/$Type/$IterationId/runs") -Force
+    $null = New-Item -ItemType Directory -Path (Join-Path $root 'docs') -Force
+    if (-not $NoSchema) {
+        $moduleBase = Split-Path $env:AUTOLAB_SLURM_MODULE
+        Copy-Item (Join-Path $moduleBase 'schemas/run_manifest.schema.json') (Join-Path $root '.autolab/schemas/run_manifest.schema.json')
+    }
+    return $root
+}
+
+function New-TestManifest {
+    <# Writes a launch-style SLURM (or local) manifest and returns its path. #>
+    param(
+        [Parameter(Mandatory)] [string] $RepositoryRoot,
+        [string] $IterationId = 'iter1',
+        [string] $RunId = 'run_001',
+        [string] $JobId = '12345',
+        [string] $Status = 'submitted',
+        [string] $HostMode = 'slurm',
+        [string] $StartedAt = '2026-01-01T00:00:00Z',
+        [string] $Type = 'plan',
+        [hashtable] $Extra = @{}
+    )
+    $dir = Join-Path $RepositoryRoot "experiments/$Type/$IterationId/runs/$RunId"
+    $null = New-Item -ItemType Directory -Path $dir -Force
+    $manifest = [ordered]@{
+        schema_version         = '1.0'
+        run_id                 = $RunId
+        iteration_id           = $IterationId
+        launch_mode            = $HostMode
+        host_mode              = $HostMode
+        command                = if ($HostMode -eq 'slurm') { 'sbatch launch/run_slurm.sbatch' } else { 'bash launch/run_local.sh' }
+        resource_request       = [ordered]@{ cpus = 1; memory = '16GB'; gpu_count = 0 }
+        status                 = $Status
+        artifact_sync_to_local = [ordered]@{ status = 'pending' }
+        timestamps             = [ordered]@{ started_at = $StartedAt }
+        started_at             = $StartedAt
+    }
+    if ($HostMode -eq 'slurm' -and $JobId) {
+        $manifest.resource_request.job_id = $JobId
+        $manifest.resource_request.slurm = [ordered]@{ job_id = $JobId }
+        $manifest.job_id = $JobId
+        $manifest.slurm = [ordered]@{ job_id = $JobId }
+    }
+    foreach ($key in $Extra.Keys) { $manifest[$key] = $Extra[$key] }
+    $path = Join-Path $dir 'run_manifest.json'
+    [IO.File]::WriteAllText($path, ($manifest | ConvertTo-Json -Depth 10) + "`n")
+    return $path
+}
+
+function Get-PwshInvocation {
+    <# How to start a new pwsh like this one: pwsh itself, or `dotnet pwsh.dll` when run as a dotnet tool. #>
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'pwsh') {
+        return [pscustomobject]@{ FilePath = $process; Prefix = @() }
+    }
+    return [pscustomobject]@{ FilePath = $process; Prefix = @((Join-Path $PSHOME 'pwsh.dll')) }
+}
+
+function Get-FileHashText([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
+
+Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation
