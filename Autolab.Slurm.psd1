@@ -16,7 +16,7 @@
     NestedModules        = @('Autolab.Slurm.dll')
     FormatsToProcess     = @('Autolab.Slurm.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Update-RunManifest', 'Update-SlurmJobList')
+    CmdletsToExport      = @('Get-SlurmJobState', 'Update-RunManifest', 'Update-SlurmJobList')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{

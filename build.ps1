@@ -56,6 +56,11 @@ $StagedAssemblies = @(
     'NJsonSchema.dll'
     'NJsonSchema.Annotations.dll'
     'Namotion.Reflection.dll'
+    'Renci.SshNet.dll'
+    'BouncyCastle.Cryptography.dll'
+    'Microsoft.Extensions.Logging.Abstractions.dll'
+    'Microsoft.Extensions.DependencyInjection.Abstractions.dll'
+    'YamlDotNet.dll'
 )
 # Supplied by pwsh itself at a version at least as new; shipping them would only add load conflicts.
 $ProvidedByPwsh = @('Newtonsoft.Json.dll', 'System.Management.Automation.dll')
@@ -68,7 +73,7 @@ $ModuleFiles = @(
     @{ Source = 'schemas/slurm_states.json'; Target = 'schemas/slurm_states.json' }
 )
 # Help pages, listed explicitly (never a glob of docs/).
-$CmdletHelpPages = @('Update-RunManifest.md', 'Update-SlurmJobList.md')
+$CmdletHelpPages = @('Get-SlurmJobState.md', 'Update-RunManifest.md', 'Update-SlurmJobList.md')
 $FunctionHelpPages = @()
 $AboutPages = @('about_Autolab.Slurm.md')
 $TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests')
@@ -230,6 +235,9 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
+    $null = Invoke-Native dotnet @('build', "$Root/bench/Autolab.Slurm.Bench/Autolab.Slurm.Bench.csproj", '-c', 'Release',
+        '-o', (Join-Path $Out 'tools/bench'), '--nologo', '-v', 'quiet')
+    $null = Invoke-Native bash @("$Root/tests/infra/up.sh")
     foreach ($script in @('bench/Invoke-Benchmarks.ps1')) {
         $null = Invoke-Native $PwshCommand[0] (@($PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root $script),
             '-ModulePath', (Join-Path $StageDir "$ModuleName.psd1"), '-RepositoryRoot', $Root))

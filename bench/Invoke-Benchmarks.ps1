@@ -42,6 +42,49 @@ function Get-PwshInvocation {
     return @($process, (Join-Path $PSHOME 'pwsh.dll'))
 }
 
+function Wait-Jobs([string[]] $Ids, [int] $TimeoutSec = 300) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $states = Get-SlurmJobState -JobId $Ids -ErrorAction SilentlyContinue
+        if (@($states | Where-Object { -not $_.IsTerminal }).Count -eq 0 -and @($states).Count -eq $Ids.Count) { return }
+        Start-Sleep -Seconds 2
+    }
+    throw "jobs $($Ids[0]).. did not finish within $TimeoutSec s"
+}
+
+function Measure-Scheduler {
+    $env:SLURM_TIME_FORMAT = '%s'
+    $single = (& sbatch --parsable --time=1 -c 1 --wrap true).Trim()
+    $array = (& sbatch --parsable --time=1 -c 1 --array=0-499 --wrap true).Trim()
+    $taskIds = 0..499 | ForEach-Object { "${array}_$_" }
+    Wait-Jobs @($single)
+    Wait-Jobs $taskIds 600
+
+    $format = 'JobID,JobIDRaw,JobName,State,ExitCode,DerivedExitCode,Reason,Submit,Start,End,Elapsed,NodeList,Partition,Cluster'
+    foreach ($case in @(@{ Name = '1 id'; Ids = @($single) }, @{ Name = '500 ids (array tasks)'; Ids = $taskIds })) {
+        $ids = $case.Ids
+        $sacctArgs = @('--parsable2', '--noheader', '--allocations', '--starttime', 'now-86400seconds', "--format=$format", "--jobs=$($ids -join ',')")
+        $null = & sacct @sacctArgs
+        $bare = Measure-Median { $null = & sacct @sacctArgs } 9
+        $cmdlet = Measure-Median { $null = Get-SlurmJobState -JobId $ids } 9
+        Write-Figure "bare sacct, $($case.Name)" $bare 'ms' '(reference)'
+        Write-Figure "Get-SlurmJobState, $($case.Name)" $cmdlet 'ms' ('within {0:N0} ms (1.2 x bare + 50 ms)' -f (1.2 * $bare + 50))
+    }
+
+    $verbose = Get-SlurmJobState -JobId $taskIds -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+    $sacctCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsacct\b' }).Count
+    $squeueCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsqueue\b' }).Count
+    '{0,-62} {1} sacct, {2} squeue   target: one sacct, at most one squeue' -f 'scheduler calls for 500 finished ids', $sacctCalls, $squeueCalls
+
+    $running = 1..5 | ForEach-Object { (& sbatch --parsable --time=2 -c 1 --wrap 'sleep 60').Trim() }
+    $mixed = @($taskIds | Select-Object -First 495) + $running
+    $verbose = Get-SlurmJobState -JobId $mixed -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+    $sacctCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsacct\b' }).Count
+    $squeueCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsqueue\b' }).Count
+    '{0,-62} {1} sacct, {2} squeue   target: one sacct, at most one squeue' -f 'scheduler calls for 500 ids, 5 of them live', $sacctCalls, $squeueCalls
+    & scancel @running
+}
+
 $work = Join-Path ([IO.Path]::GetTempPath()) ("autolab-bench-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $null = New-Item -ItemType Directory -Path (Join-Path $work '.autolab') -Force
 $null = New-Item -ItemType Directory -Path (Join-Path $work 'docs') -Force
@@ -87,6 +130,21 @@ try {
     Write-Figure 'bare pwsh -NoProfile -Command 1' $bare 'ms' '(reference)'
     Write-Figure 'pwsh -NoProfile -Command "Import-Module ...; 1"' $import 'ms' '(reference)'
     Write-Figure 'Import-Module adds' ($import - $bare) 'ms' 'under 150 ms'
+
+    # --- Core micro-benchmarks (C#) --------------------------------------------------------------
+    $bench = Join-Path $RepositoryRoot 'out/tools/bench/Autolab.Slurm.Bench.dll'
+    if (Test-Path -LiteralPath $bench) {
+        $line = & dotnet $bench parse 100000
+        '{0,-62} {1}   target: at least 1 million rows/s' -f 'sacct parser', ($line -replace '^sacct parse: ', '')
+    }
+
+    # --- The scheduler: calls and wall time against the real cluster ---------------------------
+    if (Get-Command sbatch -ErrorAction SilentlyContinue) {
+        Measure-Scheduler
+    }
+    else {
+        'scheduler benchmarks skipped: no sbatch on PATH (run tests/infra/up.sh)'
+    }
 }
 finally {
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue

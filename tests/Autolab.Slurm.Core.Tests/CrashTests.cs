@@ -98,7 +98,7 @@ public class CrashTests
 
         """;
 
-    private static Process StartWriter(string manifest)
+    private static System.Diagnostics.Process StartWriter(string manifest)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -110,6 +110,6 @@ public class CrashTests
         info.ArgumentList.Add(manifest);
         info.ArgumentList.Add(TestPaths.BundledManifestSchema);
         info.ArgumentList.Add(TestPaths.StateTable);
-        return Process.Start(info)!;
+        return System.Diagnostics.Process.Start(info)!;
     }
 }

@@ -58,6 +58,15 @@ real_mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$hw_line")
 [ -n "$real_mem" ] || die "no RealMemory in 'slurmd -C' output: $hw_line"
 hw_line=${hw_line/RealMemory=$real_mem/RealMemory=$((real_mem * 9 / 10))}
 hw_spec=${hw_line#NodeName="$host_node" }
+# Test jobs mostly sleep: declare more CPUs than the machine has (slurmd accepts it with
+# SlurmdParameters=config_overrides) so the xUnit and Pester suites' jobs never queue behind
+# each other on a 2-core CI machine.
+CPU_COUNT=${AUTOLAB_SLURM_CPUS:-8}
+case "$CPU_COUNT" in
+    [1-9] | [1-5][0-9] | 6[0-4]) ;;
+    *) die "AUTOLAB_SLURM_CPUS must be a number from 1 to 64, not '$CPU_COUNT'" ;;
+esac
+hw_spec=$(sed -E "s/CPUs=[0-9]+/CPUs=$CPU_COUNT/; s/Boards=[0-9]+/Boards=1/; s/SocketsPerBoard=[0-9]+/SocketsPerBoard=1/; s/CoresPerSocket=[0-9]+/CoresPerSocket=$CPU_COUNT/; s/ThreadsPerCore=[0-9]+/ThreadsPerCore=1/" <<<"$hw_spec")
 
 # Node i (1-based): the first is the host itself (what slurmd would call itself anyway); extra
 # nodes share the hardware, listen on their own loopback address and port (all of 127.0.0.0/8 is
@@ -101,6 +110,8 @@ SchedulerType=sched/backfill
 # Het jobs are started only by the backfill scheduler, every bf_interval seconds (default 30);
 # a short interval keeps het-job tests fast. Cheap on a cluster this size.
 SchedulerParameters=bf_interval=2
+# The node lines may promise more CPUs than the machine has (see AUTOLAB_SLURM_CPUS).
+SlurmdParameters=config_overrides
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost

@@ -1,15 +1,20 @@
 #Requires -Version 7.4
+BeforeDiscovery {
+    # The documented surface (interface.md): the export list must be exactly this.
+    $script:expectedCmdlets = @('Get-SlurmJobState', 'Update-RunManifest', 'Update-SlurmJobList')
+    $script:expectedFunctions = @()
+    $script:commandCases = @($expectedCmdlets + $expectedFunctions | ForEach-Object { @{ Name = $_ } })
+}
+
 BeforeAll {
     Import-Module $env:AUTOLAB_SLURM_MODULE -Force
     $script:module = Get-Module Autolab.Slurm
-    $script:expectedCmdlets = @('Update-RunManifest', 'Update-SlurmJobList')
-    $script:expectedFunctions = @()
 }
 
 Describe 'The module manifest' {
-    It 'exports exactly the documented commands' {
-        @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($expectedCmdlets | Sort-Object)
-        @($module.ExportedFunctions.Keys | Sort-Object) | Should -Be @($expectedFunctions | Sort-Object)
+    It 'exports exactly the documented commands' -ForEach @(@{ Cmdlets = $expectedCmdlets; Functions = $expectedFunctions }) {
+        @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($Cmdlets | Sort-Object)
+        @($module.ExportedFunctions.Keys | Sort-Object) | Should -Be @($Functions | Sort-Object)
         $module.ExportedAliases.Count | Should -Be 0
         $module.ExportedVariables.Count | Should -Be 0
     }
@@ -29,12 +34,10 @@ Describe 'The module manifest' {
 }
 
 Describe 'Help' {
-    It '<Name> has a synopsis, a description and at least two examples' -ForEach @(
-        @{ Name = 'Update-RunManifest' }, @{ Name = 'Update-SlurmJobList' }
-    ) {
+    It '<Name> has a synopsis, a description and at least two examples' -ForEach $commandCases {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match '^\s*Update-' # an auto-generated synopsis is just the syntax
+        $help.Synopsis | Should -Not -Match '^\s*(Get|Update|Sync|Invoke)-' # an auto-generated synopsis is just the syntax
         ($help.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
         foreach ($example in $help.Examples.Example) {
@@ -42,9 +45,7 @@ Describe 'Help' {
         }
     }
 
-    It 'documents every parameter of <Name>' -ForEach @(
-        @{ Name = 'Update-RunManifest' }, @{ Name = 'Update-SlurmJobList' }
-    ) {
+    It 'documents every parameter of <Name>' -ForEach $commandCases {
         $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
         $parameters = (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common }
         foreach ($parameter in $parameters) {

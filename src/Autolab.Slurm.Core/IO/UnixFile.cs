@@ -6,6 +6,18 @@ namespace Autolab.Slurm.IO;
 /// The few POSIX calls .NET does not expose: file owner (statx, whose layout is the same on every
 /// architecture, unlike struct stat), chown, and fsync of a directory so a rename survives a crash.
 /// </summary>
+/// <summary>S_IFMT values.</summary>
+public enum UnixFileType
+{
+    Fifo = 0x1000,
+    CharacterDevice = 0x2000,
+    Directory = 0x4000,
+    BlockDevice = 0x6000,
+    Regular = 0x8000,
+    Symlink = 0xA000,
+    Socket = 0xC000,
+}
+
 internal static partial class UnixFile
 {
     private const int AtFdCwd = -100;
@@ -39,6 +51,31 @@ internal static partial class UnixFile
         }
 
         return (BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt32(buffer, 24));
+    }
+
+    /// <summary>The file type bits (S_IFMT) of <paramref name="path"/> without following a final symlink; null where unknown.</summary>
+    public static UnixFileType? GetFileType(string path)
+    {
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        var buffer = new byte[256];
+        try
+        {
+            // AT_SYMLINK_NOFOLLOW = 0x100; STATX_TYPE = 0x0001. stx_mode is a u16 at offset 28.
+            if (Statx(AtFdCwd, path, 0x100, 0x0001, buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
+
+        return (UnixFileType)(BitConverter.ToUInt16(buffer, 28) & 0xF000);
     }
 
     /// <summary>Gives <paramref name="path"/> the owner of the file it replaces; a user who may not chown keeps ownership (best effort).</summary>

@@ -1,0 +1,166 @@
+using Autolab.Slurm.Errors;
+
+namespace Autolab.Slurm.Slurm;
+
+/// <summary>One allocation row of <c>sacct --parsable2 --allocations</c> with <see cref="SacctParser.Format"/>.</summary>
+public sealed record SacctRow(
+    string JobId,
+    string JobIdRaw,
+    string Name,
+    string State,
+    string ExitCode,
+    string DerivedExitCode,
+    string Reason,
+    DateTimeOffset? Submit,
+    DateTimeOffset? Start,
+    DateTimeOffset? End,
+    TimeSpan? Elapsed,
+    string NodeList,
+    string Partition,
+    string Cluster);
+
+/// <summary>
+/// Parses sacct's parsable text. The job name is the only free-text field (a name may contain the '|'
+/// delimiter), so rows are split with 2 fields left of it and 11 right of it. Spans, not Split: a
+/// 100,000-row answer parses in well under a second.
+/// </summary>
+public static class SacctParser
+{
+    /// <summary>The --format list every sacct call uses (each field checked against 22.05's --helpformat).</summary>
+    public const string Format = "JobID,JobIDRaw,JobName,State,ExitCode,DerivedExitCode,Reason,Submit,Start,End,Elapsed,NodeList,Partition,Cluster";
+
+    private const int FieldCount = 14;
+    private const int RightOfName = 11;
+
+    public static List<SacctRow> Parse(string output, string commandLine)
+    {
+        // A row is about 100 characters: size the list once instead of regrowing it.
+        var rows = new List<SacctRow>((output.Length / 96) + 1);
+        var pool = new StringPool();
+        var text = output.AsSpan();
+        Span<int> stackBars = stackalloc int[64];
+        var lineNumber = 0;
+        while (!text.IsEmpty)
+        {
+            var newline = text.IndexOf('\n');
+            var line = newline < 0 ? text : text[..newline];
+            text = newline < 0 ? ReadOnlySpan<char>.Empty : text[(newline + 1)..];
+            lineNumber++;
+            if (!line.IsEmpty && line[^1] == '\r')
+            {
+                line = line[..^1];
+            }
+
+            if (line.IsWhiteSpace())
+            {
+                continue;
+            }
+
+            // A job name may hold any number of '|': size the positions for the line when 64 do not fit.
+            var bars = stackBars;
+            var total = line.Count('|');
+            if (total > bars.Length)
+            {
+                bars = new int[total];
+            }
+
+            var count = 0;
+            var from = 0;
+            while (count < bars.Length)
+            {
+                var bar = line[from..].IndexOf('|');
+                if (bar < 0)
+                {
+                    break;
+                }
+
+                bars[count++] = from + bar;
+                from += bar + 1;
+            }
+
+            if (count < FieldCount - 1)
+            {
+                throw Invalid(commandLine, lineNumber, line.ToString(), $"expected {FieldCount} '|'-separated fields, found {count + 1}");
+            }
+
+            // Fields 0,1 left of the name; the last 11 right of it (indices into the bar positions).
+            var nameStart = bars[1] + 1;
+            var nameEnd = bars[count - RightOfName];
+            ReadOnlySpan<char> Field(int index, ReadOnlySpan<char> l, Span<int> b)
+            {
+                var start = index == 0 ? 0 : b[index - 1] + 1;
+                var end = index == count ? l.Length : b[index];
+                return l[start..end];
+            }
+
+            var right = count - RightOfName; // bar index before field "State"
+            var jobId = Field(0, line, bars).ToString();
+            if (jobId.Length == 0)
+            {
+                throw Invalid(commandLine, lineNumber, line.ToString(), "the JobID field is empty");
+            }
+
+            var rawId = Field(1, line, bars);
+            rows.Add(new SacctRow(
+                jobId,
+                rawId.SequenceEqual(jobId) ? jobId : rawId.ToString(),
+                pool.Get(line[nameStart..nameEnd]),
+                pool.Get(Field(right + 1, line, bars)),
+                pool.Get(Field(right + 2, line, bars)),
+                pool.Get(Field(right + 3, line, bars)),
+                pool.Get(Field(right + 4, line, bars)),
+                SlurmText.ParseTime(Field(right + 5, line, bars)),
+                SlurmText.ParseTime(Field(right + 6, line, bars)),
+                SlurmText.ParseTime(Field(right + 7, line, bars)),
+                SlurmText.ParseElapsed(Field(right + 8, line, bars)),
+                pool.Get(Field(right + 9, line, bars)),
+                pool.Get(Field(right + 10, line, bars)),
+                pool.Get(Field(right + 11, line, bars))));
+        }
+
+        return rows;
+    }
+
+    internal static AutolabException Invalid(string commandLine, int line, string text, string detail) =>
+        new(
+            ErrorIds.SchedulerOutputInvalid,
+            AutolabErrorCategory.InvalidData,
+            $"'{commandLine}' printed output that cannot be parsed (line {line}: {detail}): '{Truncate(text)}'. Check that the Slurm client matches the controller (22.05 or later) and that no wrapper script alters sacct's output.",
+            commandLine);
+
+    /// <summary>
+    /// Shares the strings that repeat from row to row (states, partitions, node lists, cluster names)
+    /// instead of allocating one per row: a direct-mapped cache keyed by the text's hash.
+    /// </summary>
+    private sealed class StringPool
+    {
+        private readonly string?[] _slots = new string?[2048];
+
+        public string Get(ReadOnlySpan<char> text)
+        {
+            if (text.IsEmpty)
+            {
+                return string.Empty;
+            }
+
+            if (text.Length > 64)
+            {
+                return text.ToString();
+            }
+
+            // A cheap hash is enough: a collision only costs a comparison and an allocation.
+            var slot = ((text.Length * 31) + text[0] + (text[text.Length / 2] * 7) + (text[^1] * 131)) & (_slots.Length - 1);
+            var cached = _slots[slot];
+            if (cached is not null && text.SequenceEqual(cached))
+            {
+                return cached;
+            }
+
+            cached = text.ToString();
+            _slots[slot] = cached;
+            return cached;
+        }
+    }
+
+    private static string Truncate(string text) => text.Length > 200 ? text[..200] + " [truncated]" : text;
+}

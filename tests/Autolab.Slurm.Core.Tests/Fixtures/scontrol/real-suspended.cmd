@@ -1,0 +1,5 @@
+scontrol show job 14
+# captured: 2026-12-01T04:43:04Z
+# exit code: 0
+# took: 11 ms
+# slurm: slurm-wlm 22.05.8, nodes: 3
