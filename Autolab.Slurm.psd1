@@ -16,7 +16,7 @@
     NestedModules        = @('Autolab.Slurm.dll')
     FormatsToProcess     = @('Autolab.Slurm.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Get-SlurmJobState', 'Update-RunManifest', 'Update-SlurmJobList')
+    CmdletsToExport      = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{

@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 BeforeDiscovery {
     # The documented surface (interface.md): the export list must be exactly this.
-    $script:expectedCmdlets = @('Get-SlurmJobState', 'Update-RunManifest', 'Update-SlurmJobList')
+    $script:expectedCmdlets = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList')
     $script:expectedFunctions = @()
     $script:commandCases = @($expectedCmdlets + $expectedFunctions | ForEach-Object { @{ Name = $_ } })
 }

@@ -76,4 +76,5 @@ public static class ErrorIds
     public const string InvalidStatus = nameof(InvalidStatus);
     public const string FileWriteFailed = nameof(FileWriteFailed);
     public const string LedgerInvalid = nameof(LedgerInvalid);
+    public const string ArtifactPullForbidden = nameof(ArtifactPullForbidden);
 }

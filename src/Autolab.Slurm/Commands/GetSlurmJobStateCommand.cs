@@ -3,6 +3,7 @@ using Autolab.Slurm.Errors;
 using Autolab.Slurm.Manifest;
 using Autolab.Slurm.Models;
 using Autolab.Slurm.Execution;
+using Autolab.Slurm.Ssh;
 using Autolab.Slurm.Slurm;
 
 namespace Autolab.Slurm.Commands;
@@ -13,7 +14,7 @@ namespace Autolab.Slurm.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "SlurmJobState", DefaultParameterSetName = ByJobIdSet)]
 [OutputType(typeof(SlurmJobState))]
-public sealed class GetSlurmJobStateCommand : AutolabCmdlet
+public sealed class GetSlurmJobStateCommand : SshCmdlet
 {
     private const string ByJobIdSet = "ByJobId";
     private const string ByManifestSet = "ByManifest";
@@ -82,7 +83,11 @@ public sealed class GetSlurmJobStateCommand : AutolabCmdlet
             return;
         }
 
-        var query = new SlurmJobQuery(LocalCommandRunner.Instance, ModuleContext.States, ModuleContext.Clock)
+        // With -ComputerName the scheduler commands run on that login node over the pooled SSH session.
+        ICommandRunner runner = ComputerName is null
+            ? LocalCommandRunner.Instance
+            : new SshCommandRunner(SshConnectionPool.Shared.Get(SshOptions(ComputerName)));
+        var query = new SlurmJobQuery(runner, ModuleContext.States, ModuleContext.Clock)
         {
             Timeout = TimeSpan.FromSeconds(TimeoutSec),
         };

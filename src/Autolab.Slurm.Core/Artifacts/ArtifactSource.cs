@@ -1,0 +1,166 @@
+using Autolab.Slurm.Errors;
+using Autolab.Slurm.IO;
+
+namespace Autolab.Slurm.Artifacts;
+
+public enum SourceEntryKind
+{
+    File,
+    Directory,
+    Symlink,
+    Other,
+}
+
+/// <summary>One entry below the source root as listed (symlinks not followed). Paths are relative, with '/'.</summary>
+public sealed record SourceEntry(string RelativePath, SourceEntryKind Kind, long Size, DateTimeOffset LastWriteTime, string? KindName = null);
+
+/// <summary>What a symlink leads to: a regular file inside the root, or the reason it is refused.</summary>
+public sealed record SymlinkResolution(SourceEntry? Target, string? Reason, bool Escapes = false);
+
+/// <summary>Where artifacts come from: a local directory, or a run directory on a login node over SFTP.</summary>
+public interface IArtifactSource : IDisposable
+{
+    /// <summary>How to name the source in results and messages (<c>/path</c> or <c>user@host:/path</c>).</summary>
+    string Display { get; }
+
+    /// <summary>How many transfers may usefully run at once.</summary>
+    int MaxConcurrency { get; }
+
+    /// <summary>Every entry below the root, recursively; throws RemotePathNotFound when the root is missing.</summary>
+    IReadOnlyList<SourceEntry> List(CancellationToken cancellationToken);
+
+    /// <summary>Resolves a symlink entry to the regular file it leads to, when that file is inside the root.</summary>
+    SymlinkResolution Resolve(SourceEntry link, CancellationToken cancellationToken);
+
+    /// <summary>Copies the file's bytes from <paramref name="offset"/> on into <paramref name="destination"/>, reporting byte counts.</summary>
+    Task CopyToAsync(string relativePath, long offset, Stream destination, Action<long> progress, CancellationToken cancellationToken);
+}
+
+/// <summary>A local directory as a source (<c>-Source /some/dir</c>), and the shared-filesystem check.</summary>
+public sealed class LocalDirectorySource : IArtifactSource
+{
+    private readonly string _root;
+
+    public LocalDirectorySource(string root) => _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+
+    public string Display => _root;
+
+    public int MaxConcurrency => 4;
+
+    public IReadOnlyList<SourceEntry> List(CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(_root))
+        {
+            throw new AutolabException(
+                ErrorIds.RemotePathNotFound,
+                AutolabErrorCategory.ObjectNotFound,
+                $"The source directory '{_root}' does not exist. Check -Source, or wait until the job has written its run directory.",
+                _root);
+        }
+
+        var entries = new List<SourceEntry>();
+        Walk(new DirectoryInfo(_root), string.Empty, entries, cancellationToken);
+        return entries;
+    }
+
+    private static void Walk(DirectoryInfo directory, string prefix, List<SourceEntry> entries, CancellationToken cancellationToken)
+    {
+        foreach (var info in directory.EnumerateFileSystemInfos())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var relative = prefix + info.Name;
+            var type = UnixFile.GetFileType(info.FullName);
+            if (info.LinkTarget is not null || type == UnixFileType.Symlink)
+            {
+                entries.Add(new SourceEntry(relative, SourceEntryKind.Symlink, 0, info.LastWriteTimeUtc));
+            }
+            else if (info is DirectoryInfo child)
+            {
+                entries.Add(new SourceEntry(relative, SourceEntryKind.Directory, 0, info.LastWriteTimeUtc));
+                Walk(child, relative + "/", entries, cancellationToken);
+            }
+            else if (type is null or UnixFileType.Regular)
+            {
+                entries.Add(new SourceEntry(relative, SourceEntryKind.File, ((FileInfo)info).Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero)));
+            }
+            else
+            {
+                entries.Add(new SourceEntry(relative, SourceEntryKind.Other, 0, info.LastWriteTimeUtc, TypeName(type.Value)));
+            }
+        }
+    }
+
+    public SymlinkResolution Resolve(SourceEntry link, CancellationToken cancellationToken)
+    {
+        var full = Path.Combine(_root, link.RelativePath);
+        FileSystemInfo? target;
+        try
+        {
+            target = new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true);
+        }
+        catch (IOException ex)
+        {
+            return new SymlinkResolution(null, "symlink cannot be resolved: " + ex.Message);
+        }
+
+        if (target is null)
+        {
+            return new SymlinkResolution(null, "dangling symlink");
+        }
+
+        var targetPath = Path.GetFullPath(target.FullName);
+        if (!IsInside(_root, targetPath))
+        {
+            return new SymlinkResolution(null, $"symlink leads outside the run directory (to {targetPath})", Escapes: true);
+        }
+
+        if (!target.Exists)
+        {
+            return new SymlinkResolution(null, "dangling symlink");
+        }
+
+        if (target is DirectoryInfo || Directory.Exists(targetPath))
+        {
+            return new SymlinkResolution(null, "symlink to a directory (its target is synced as itself)");
+        }
+
+        var type = UnixFile.GetFileType(targetPath);
+        if (type is not (null or UnixFileType.Regular))
+        {
+            return new SymlinkResolution(null, $"symlink to a {TypeName(type.Value)}, not a regular file");
+        }
+
+        var file = new FileInfo(targetPath);
+        return new SymlinkResolution(new SourceEntry(link.RelativePath, SourceEntryKind.File, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero)), null);
+    }
+
+    public async Task CopyToAsync(string relativePath, long offset, Stream destination, Action<long> progress, CancellationToken cancellationToken)
+    {
+        var full = Path.Combine(_root, relativePath);
+        await using var source = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        source.Seek(offset, SeekOrigin.Begin);
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            progress(read);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    internal static bool IsInside(string root, string path) =>
+        path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    internal static string TypeName(UnixFileType type) => type switch
+    {
+        UnixFileType.Fifo => "FIFO",
+        UnixFileType.Socket => "socket",
+        UnixFileType.CharacterDevice => "character device",
+        UnixFileType.BlockDevice => "block device",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+}

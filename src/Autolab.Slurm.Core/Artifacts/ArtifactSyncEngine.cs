@@ -1,0 +1,579 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Autolab.Slurm.Errors;
+using Autolab.Slurm.Models;
+
+namespace Autolab.Slurm.Artifacts;
+
+/// <summary>What to bring home, into which run directory, under which policy.</summary>
+public sealed record SyncRequest
+{
+    public required string ManifestPath { get; init; }
+
+    /// <summary>The destination: always the manifest's run directory.</summary>
+    public required string RunDirectory { get; init; }
+
+    /// <summary>Results are relative to this folder (the repository root), with '/'.</summary>
+    public required string PathBase { get; init; }
+
+    public string? RunId { get; init; }
+
+    /// <summary>Repo-relative allow patterns (artifact_pull.allow_patterns, placeholders filled); empty allows the whole run directory.</summary>
+    public IReadOnlyList<GlobPattern> AllowPatterns { get; init; } = Array.Empty<GlobPattern>();
+
+    /// <summary>Repo-relative deny patterns (data_policy.deny_patterns).</summary>
+    public IReadOnlyList<GlobPattern> DenyPatterns { get; init; } = Array.Empty<GlobPattern>();
+
+    /// <summary>Run-relative patterns from -Include (empty: everything).</summary>
+    public IReadOnlyList<GlobPattern> Include { get; init; } = Array.Empty<GlobPattern>();
+
+    /// <summary>Run-relative patterns from -Exclude.</summary>
+    public IReadOnlyList<GlobPattern> Exclude { get; init; } = Array.Empty<GlobPattern>();
+
+    /// <summary>Files larger than this are refused; null for no cap.</summary>
+    public long? MaxFileBytes { get; init; }
+
+    public int ThrottleLimit { get; init; } = 4;
+
+    /// <summary>When the run is terminal, leftover partial downloads are removed instead of kept for a resume.</summary>
+    public bool RunIsTerminal { get; init; }
+}
+
+/// <summary>The listing with the policy applied: the files to consider, those refused, and those that look changed.</summary>
+public sealed record PullPlan(
+    SyncRequest Request,
+    IArtifactSource Source,
+    IReadOnlyList<SourceEntry> Files,
+    IReadOnlyList<SkippedPath> Skipped,
+    IReadOnlyList<SourceEntry> Changed,
+    TimeSpan ListingTime)
+{
+    public long ChangedBytes => Changed.Sum(c => c.Size);
+}
+
+/// <summary>Live counters of a sync, updated by the transfer workers and read by the cmdlet's thread for Write-Progress.</summary>
+public sealed class SyncProgress
+{
+    private long _bytesDone;
+    private int _filesDone;
+
+    public long BytesTotal { get; internal set; }
+
+    public int FilesTotal { get; internal set; }
+
+    public long BytesDone => Interlocked.Read(ref _bytesDone);
+
+    public int FilesDone => Volatile.Read(ref _filesDone);
+
+    public string? CurrentFile { get; internal set; }
+
+    public string Phase { get; internal set; } = "listing";
+
+    internal void AddBytes(long count) => Interlocked.Add(ref _bytesDone, count);
+
+    internal void FileDone() => Interlocked.Increment(ref _filesDone);
+}
+
+/// <summary>
+/// Brings a run's artifacts home. Every file goes to a temporary name beside its destination and is
+/// renamed only when complete and verified (size, and SHA256SUMS when the job wrote one); a partial
+/// download is kept under its temporary name and resumed from its length next time; unchanged files
+/// are skipped; nothing outside the run directory is ever written, and the local run_manifest.json and
+/// logs/slurm_monitor.log are never replaced from the remote side.
+/// </summary>
+public sealed class ArtifactSyncEngine
+{
+    public const string PartSuffix = ".autolab-part";
+    private static readonly string[] ProtectedFiles = { "run_manifest.json", "logs/slurm_monitor.log" };
+
+    /// <summary>A result for a sync that could not run at all: Status failed, one failure with an empty path.</summary>
+    public static ArtifactSyncResult CouldNotRun(SyncRequest request, string? source, string reason, TimeSpan duration) => new()
+    {
+        ManifestPath = request.ManifestPath,
+        RunId = request.RunId,
+        Source = source,
+        Destination = Relative(request, request.RunDirectory),
+        Failures = new[] { new SyncFailure(string.Empty, reason) },
+        Duration = duration,
+    };
+
+    /// <summary>Pull from <paramref name="source"/> into the run directory.</summary>
+    public ArtifactSyncResult Pull(SyncRequest request, IArtifactSource source, SyncProgress progress, CancellationToken cancellationToken) =>
+        Execute(Prepare(request, source, cancellationToken), progress, cancellationToken);
+
+    /// <summary>Lists the source and applies the policy: what -WhatIf reports, and what <see cref="Execute"/> works from.</summary>
+    public PullPlan Prepare(SyncRequest request, IArtifactSource source, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var entries = source.List(cancellationToken);
+        var skipped = new List<SkippedPath>();
+        var planned = Plan(request, source, entries, skipped, cancellationToken);
+        var changed = planned.Where(e => !IsUnchanged(request, e, null)).ToList();
+        return new PullPlan(request, source, planned, skipped, changed, watch.Elapsed);
+    }
+
+    /// <summary>Transfers and verifies what <see cref="Prepare"/> found.</summary>
+    public ArtifactSyncResult Execute(PullPlan plan, SyncProgress progress, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var request = plan.Request;
+        var source = plan.Source;
+        var skipped = plan.Skipped.ToList();
+        var failures = new ConcurrentBag<SyncFailure>();
+        var planned = plan.Files;
+
+        // SHA256SUMS first: its hashes decide what is unchanged and verify what arrives.
+        var sumsEntry = planned.FirstOrDefault(e => e.RelativePath == Sha256Sums.FileName);
+        var pulled = new ConcurrentBag<string>();
+        var candidates = new List<SourceEntry>();
+        long bytes = 0;
+        progress.Phase = "transferring";
+        if (sumsEntry is not null)
+        {
+            if (IsUnchanged(request, sumsEntry, null))
+            {
+                skipped.Add(new SkippedPath(Relative(request, sumsEntry.RelativePath, run: true), "unchanged"));
+            }
+            else if (TransferAsync(request, source, sumsEntry, null, progress, failures, cancellationToken).GetAwaiter().GetResult())
+            {
+                pulled.Add(sumsEntry.RelativePath);
+                bytes += sumsEntry.Size;
+            }
+
+            candidates.Add(sumsEntry);
+        }
+
+        var sums = ReadSums(request, failures);
+        var transfers = new List<SourceEntry>();
+        foreach (var entry in planned.Where(e => e != sumsEntry))
+        {
+            candidates.Add(entry);
+            if (IsUnchanged(request, entry, sums))
+            {
+                skipped.Add(new SkippedPath(Relative(request, entry.RelativePath, run: true), "unchanged"));
+            }
+            else
+            {
+                transfers.Add(entry);
+            }
+        }
+
+        progress.FilesTotal = transfers.Count;
+        progress.BytesTotal = transfers.Sum(t => t.Size);
+        var limit = Math.Max(1, Math.Min(request.ThrottleLimit, source.MaxConcurrency));
+        Parallel.ForEachAsync(
+            transfers,
+            new ParallelOptions { MaxDegreeOfParallelism = limit, CancellationToken = cancellationToken },
+            async (entry, token) =>
+            {
+                if (await TransferAsync(request, source, entry, sums, progress, failures, token).ConfigureAwait(false))
+                {
+                    pulled.Add(entry.RelativePath);
+                    Interlocked.Add(ref bytes, entry.Size);
+                }
+
+                progress.FileDone();
+            }).GetAwaiter().GetResult();
+
+        progress.Phase = "verifying";
+        var verified = Verify(request, candidates, sums, failures, cancellationToken);
+        if (request.RunIsTerminal)
+        {
+            RemovePartials(request.RunDirectory);
+        }
+
+        return new ArtifactSyncResult
+        {
+            ManifestPath = request.ManifestPath,
+            RunId = request.RunId,
+            Source = source.Display,
+            Destination = Relative(request, request.RunDirectory),
+            PulledPaths = pulled.Select(p => Relative(request, p, run: true)).Order(StringComparer.Ordinal).ToArray(),
+            VerifiedPaths = verified,
+            SkippedPaths = skipped.OrderBy(s => s.Path, StringComparer.Ordinal).ToArray(),
+            Failures = failures.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray(),
+            FileCount = pulled.Count,
+            ByteCount = bytes,
+            Duration = plan.ListingTime + watch.Elapsed,
+        };
+    }
+
+    /// <summary>
+    /// The shared-filesystem check: the job wrote into the run directory itself. Nothing is copied; the
+    /// directory must exist, and every file a SHA256SUMS lists must match it.
+    /// </summary>
+    public ArtifactSyncResult VerifyInPlace(SyncRequest request, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var source = new LocalDirectorySource(request.RunDirectory);
+        var failures = new ConcurrentBag<SyncFailure>();
+        var skipped = new List<SkippedPath>();
+        var entries = source.List(cancellationToken);
+        var planned = Plan(request, source, entries, skipped, cancellationToken, inPlace: true);
+        var sums = ReadSums(request, failures);
+        var verified = Verify(request, planned, sums, failures, cancellationToken);
+        if (request.RunIsTerminal)
+        {
+            RemovePartials(request.RunDirectory);
+        }
+
+        return new ArtifactSyncResult
+        {
+            ManifestPath = request.ManifestPath,
+            RunId = request.RunId,
+            Source = Relative(request, request.RunDirectory),
+            Destination = Relative(request, request.RunDirectory),
+            VerifiedPaths = verified,
+            SkippedPaths = skipped.OrderBy(s => s.Path, StringComparer.Ordinal).ToArray(),
+            Failures = failures.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray(),
+            Duration = watch.Elapsed,
+        };
+    }
+
+    /// <summary>Applies the policy to the listing; returns the regular files to consider, in listing order.</summary>
+    private static List<SourceEntry> Plan(SyncRequest request, IArtifactSource source, IReadOnlyList<SourceEntry> entries, List<SkippedPath> skipped, CancellationToken cancellationToken, bool inPlace = false)
+    {
+        var planned = new List<SourceEntry>();
+        foreach (var listed in entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var entry = listed;
+            if (entry.Kind == SourceEntryKind.Directory || IsOurTemporary(entry.RelativePath))
+            {
+                continue;
+            }
+
+            if (!IsSafeRelative(entry.RelativePath))
+            {
+                skipped.Add(new SkippedPath(entry.RelativePath, $"{ErrorIds.PathEscapesDestination}: the name leads outside the run directory"));
+                continue;
+            }
+
+            var runRelative = entry.RelativePath;
+            var shown = Relative(request, runRelative, run: true);
+            if (ProtectedFiles.Contains(runRelative, StringComparer.Ordinal))
+            {
+                if (!inPlace)
+                {
+                    skipped.Add(new SkippedPath(shown, "protected: the local copy is never replaced from the remote side"));
+                }
+
+                continue;
+            }
+
+            if (request.AllowPatterns.Count > 0 && !request.AllowPatterns.Any(p => p.IsMatch(shown)))
+            {
+                skipped.Add(new SkippedPath(shown, "not matched by artifact_pull.allow_patterns"));
+                continue;
+            }
+
+            if (request.DenyPatterns.FirstOrDefault(p => p.IsMatch(shown)) is { } deny)
+            {
+                skipped.Add(new SkippedPath(shown, $"matches deny pattern '{deny.Pattern}'"));
+                continue;
+            }
+
+            if (request.Include.Count > 0 && !request.Include.Any(p => p.IsMatch(runRelative)))
+            {
+                skipped.Add(new SkippedPath(shown, "not matched by -Include"));
+                continue;
+            }
+
+            if (request.Exclude.FirstOrDefault(p => p.IsMatch(runRelative)) is { } exclude)
+            {
+                skipped.Add(new SkippedPath(shown, $"matches -Exclude '{exclude.Pattern}'"));
+                continue;
+            }
+
+            if (entry.Kind == SourceEntryKind.Symlink)
+            {
+                var resolution = source.Resolve(entry, cancellationToken);
+                if (resolution.Target is null)
+                {
+                    skipped.Add(new SkippedPath(shown, resolution.Escapes ? $"{ErrorIds.PathEscapesDestination}: {resolution.Reason}" : resolution.Reason ?? "symlink refused"));
+                    continue;
+                }
+
+                if (inPlace)
+                {
+                    // On a shared filesystem a symlink inside the run directory is verified as the file it names.
+                    planned.Add(entry with { Kind = SourceEntryKind.File, Size = resolution.Target.Size, LastWriteTime = resolution.Target.LastWriteTime });
+                    continue;
+                }
+
+                entry = resolution.Target;
+            }
+
+            if (entry.Kind == SourceEntryKind.Other)
+            {
+                skipped.Add(new SkippedPath(shown, $"not a regular file ({entry.KindName})"));
+                continue;
+            }
+
+            if (request.MaxFileBytes is { } cap && entry.Size > cap)
+            {
+                skipped.Add(new SkippedPath(shown, string.Create(CultureInfo.InvariantCulture, $"file size {entry.Size / 1048576.0:F2}MB exceeds cap {cap / 1048576.0:F2}MB")));
+                continue;
+            }
+
+            if (!inPlace && LocalEscape(request.RunDirectory, runRelative) is { } escape)
+            {
+                skipped.Add(new SkippedPath(shown, $"{ErrorIds.PathEscapesDestination}: {escape}"));
+                continue;
+            }
+
+            planned.Add(entry);
+        }
+
+        return planned;
+    }
+
+    private static bool IsUnchanged(SyncRequest request, SourceEntry entry, IReadOnlyDictionary<string, string>? sums)
+    {
+        var local = new FileInfo(LocalPath(request, entry.RelativePath));
+        if (!local.Exists || local.LinkTarget is not null || local.Length != entry.Size)
+        {
+            return false;
+        }
+
+        if (SameSecond(local.LastWriteTimeUtc, entry.LastWriteTime))
+        {
+            return true;
+        }
+
+        return sums is not null && sums.TryGetValue(entry.RelativePath, out var expected)
+            && string.Equals(Sha256Sums.HashFile(local.FullName), expected, StringComparison.Ordinal);
+    }
+
+    private static bool SameSecond(DateTime local, DateTimeOffset remote) =>
+        Math.Abs((new DateTimeOffset(local, TimeSpan.Zero) - remote).TotalSeconds) < 1;
+
+    /// <summary>One file: into a partial beside the destination (resumed from its length), checked, then renamed.</summary>
+    private static async Task<bool> TransferAsync(
+        SyncRequest request,
+        IArtifactSource source,
+        SourceEntry entry,
+        IReadOnlyDictionary<string, string>? sums,
+        SyncProgress progress,
+        ConcurrentBag<SyncFailure> failures,
+        CancellationToken cancellationToken)
+    {
+        var shown = Relative(request, entry.RelativePath, run: true);
+        var local = LocalPath(request, entry.RelativePath);
+        var directory = Path.GetDirectoryName(local)!;
+        var stamp = string.Create(CultureInfo.InvariantCulture, $"{entry.Size}.{entry.LastWriteTime.ToUnixTimeSeconds()}");
+        var part = Path.Combine(directory, "." + Path.GetFileName(local) + "." + stamp + PartSuffix);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            RemoveOtherPartials(directory, Path.GetFileName(local), part);
+            long offset = 0;
+            if (File.Exists(part))
+            {
+                offset = new FileInfo(part).Length;
+                if (offset > entry.Size)
+                {
+                    File.Delete(part);
+                    offset = 0;
+                }
+            }
+
+            progress.CurrentFile = shown;
+            progress.AddBytes(offset);
+            await using (var stream = new FileStream(part, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                stream.Seek(offset, SeekOrigin.Begin);
+                stream.SetLength(offset);
+                if (offset < entry.Size)
+                {
+                    await source.CopyToAsync(entry.RelativePath, offset, stream, progress.AddBytes, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var length = new FileInfo(part).Length;
+            if (length != entry.Size)
+            {
+                failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes; the partial download is kept and resumed next time")));
+                return false;
+            }
+
+            File.SetLastWriteTimeUtc(part, entry.LastWriteTime.UtcDateTime);
+            if (sums is not null && sums.TryGetValue(entry.RelativePath, out var expected))
+            {
+                var actual = Sha256Sums.HashFile(part);
+                if (!string.Equals(actual, expected, StringComparison.Ordinal))
+                {
+                    File.Delete(part);
+                    failures.Add(new SyncFailure(shown, $"SHA256SUMS mismatch: expected {expected}, received {actual}; the download was discarded"));
+                    return false;
+                }
+            }
+
+            File.Move(part, local, overwrite: true);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
+        {
+            // Transport errors (a torn connection, a vanished remote file) are per-file failures a retry may fix.
+            failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
+            return false;
+        }
+    }
+
+    /// <summary>Every candidate file present locally with the listed size and, when SHA256SUMS names it, the listed hash.</summary>
+    private static IReadOnlyList<string> Verify(
+        SyncRequest request,
+        IReadOnlyList<SourceEntry> candidates,
+        IReadOnlyDictionary<string, string>? sums,
+        ConcurrentBag<SyncFailure> failures,
+        CancellationToken cancellationToken)
+    {
+        var failed = failures.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        var verified = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in candidates)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            seen.Add(entry.RelativePath);
+            var shown = Relative(request, entry.RelativePath, run: true);
+            if (failed.Contains(shown))
+            {
+                continue;
+            }
+
+            var local = new FileInfo(LocalPath(request, entry.RelativePath));
+            if (!local.Exists || local.Length != entry.Size)
+            {
+                failures.Add(new SyncFailure(shown, local.Exists ? "local size differs from the source" : "missing after the sync"));
+                continue;
+            }
+
+            if (sums is not null && sums.TryGetValue(entry.RelativePath, out var expected))
+            {
+                var actual = Sha256Sums.HashFile(local.FullName);
+                if (!string.Equals(actual, expected, StringComparison.Ordinal))
+                {
+                    failures.Add(new SyncFailure(shown, $"SHA256SUMS mismatch: expected {expected}, found {actual}"));
+                    continue;
+                }
+            }
+
+            verified.Add(shown);
+        }
+
+        if (sums is not null)
+        {
+            foreach (var listed in sums.Keys.Where(k => !seen.Contains(k)))
+            {
+                if (!File.Exists(LocalPath(request, listed)))
+                {
+                    failures.Add(new SyncFailure(Relative(request, listed, run: true), "listed in SHA256SUMS but not present"));
+                }
+            }
+        }
+
+        verified.Sort(StringComparer.Ordinal);
+        return verified;
+    }
+
+    private static IReadOnlyDictionary<string, string>? ReadSums(SyncRequest request, ConcurrentBag<SyncFailure> failures)
+    {
+        var path = LocalPath(request, Sha256Sums.FileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var problems = new List<string>();
+        var sums = Sha256Sums.Parse(File.ReadAllText(path), problems);
+        foreach (var problem in problems)
+        {
+            failures.Add(new SyncFailure(Relative(request, Sha256Sums.FileName, run: true), problem));
+        }
+
+        return sums;
+    }
+
+    private static bool IsOurTemporary(string relativePath)
+    {
+        var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
+        return name.StartsWith('.') && (name.EndsWith(PartSuffix, StringComparison.Ordinal) || IO.AtomicFile.IsTempFileName(name));
+    }
+
+    private static bool IsSafeRelative(string relativePath) =>
+        relativePath.Length > 0
+        && !relativePath.StartsWith('/')
+        && !relativePath.Contains('\0', StringComparison.Ordinal)
+        && !relativePath.Contains('\\', StringComparison.Ordinal)
+        && relativePath.Split('/').All(segment => segment.Length > 0 && segment != "." && segment != "..");
+
+    /// <summary>Why writing <paramref name="runRelative"/> would leave the run directory (a local symlinked folder), or null.</summary>
+    private static string? LocalEscape(string runDirectory, string runRelative)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory));
+        var full = Path.GetFullPath(Path.Combine(root, runRelative));
+        if (!LocalDirectorySource.IsInside(root, full))
+        {
+            return "the name leads outside the run directory";
+        }
+
+        var current = root;
+        var segments = runRelative.Split('/');
+        for (var i = 0; i < segments.Length - 1; i++)
+        {
+            current = Path.Combine(current, segments[i]);
+            var info = new DirectoryInfo(current);
+            if (info.Exists && info.LinkTarget is not null)
+            {
+                return $"the local folder '{segments[i]}' is a symlink (to {info.LinkTarget})";
+            }
+
+            if (File.Exists(current))
+            {
+                return $"the local path '{string.Join('/', segments.Take(i + 1))}' is a file, not a folder";
+            }
+        }
+
+        return null;
+    }
+
+    private static void RemoveOtherPartials(string directory, string name, string keep)
+    {
+        foreach (var stale in Directory.EnumerateFiles(directory, "." + name + ".*" + PartSuffix))
+        {
+            if (!string.Equals(stale, keep, StringComparison.Ordinal))
+            {
+                File.Delete(stale);
+            }
+        }
+    }
+
+    private static void RemovePartials(string runDirectory)
+    {
+        if (!Directory.Exists(runDirectory))
+        {
+            return;
+        }
+
+        foreach (var part in Directory.EnumerateFiles(runDirectory, "*" + PartSuffix, SearchOption.AllDirectories))
+        {
+            File.Delete(part);
+        }
+    }
+
+    private static string LocalPath(SyncRequest request, string runRelative) =>
+        Path.Combine(request.RunDirectory, runRelative.Replace('/', Path.DirectorySeparatorChar));
+
+    private static string Relative(SyncRequest request, string path, bool run = false)
+    {
+        var full = run ? LocalPath(request, path) : path;
+        return Path.GetRelativePath(request.PathBase, full).Replace(Path.DirectorySeparatorChar, '/');
+    }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));
+}
