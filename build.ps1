@@ -180,6 +180,9 @@ function Invoke-Test {
             $null = Invoke-Native bash @("$Root/tests/infra/up.sh")
         }
         $pester = Get-PesterModulePath
+        # The loopback TCP relay the Pester sync tests use to tear a connection at a chosen byte.
+        $null = Invoke-Native dotnet @('build', "$Root/tests/Autolab.Slurm.TestRelay/Autolab.Slurm.TestRelay.csproj", '-c', 'Release',
+            '-o', (Join-Path $Out 'tools/relay'), '--nologo', '-v', 'quiet')
     }
     catch {
         $problems.Add("setup: $_")

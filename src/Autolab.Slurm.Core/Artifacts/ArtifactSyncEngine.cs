@@ -56,13 +56,18 @@ public sealed record PullPlan(
 public sealed class SyncProgress
 {
     private long _bytesDone;
+    private long _bytesResumed;
     private int _filesDone;
 
     public long BytesTotal { get; internal set; }
 
     public int FilesTotal { get; internal set; }
 
-    public long BytesDone => Interlocked.Read(ref _bytesDone);
+    /// <summary>Bytes in place so far, resumed partial downloads included.</summary>
+    public long BytesDone => Interlocked.Read(ref _bytesDone) + Interlocked.Read(ref _bytesResumed);
+
+    /// <summary>Bytes that crossed the wire in this call (a resumed file counts only its rest).</summary>
+    public long BytesTransferred => Interlocked.Read(ref _bytesDone);
 
     public int FilesDone => Volatile.Read(ref _filesDone);
 
@@ -71,6 +76,8 @@ public sealed class SyncProgress
     public string Phase { get; internal set; } = "listing";
 
     internal void AddBytes(long count) => Interlocked.Add(ref _bytesDone, count);
+
+    internal void AddResumedBytes(long count) => Interlocked.Add(ref _bytesResumed, count);
 
     internal void FileDone() => Interlocked.Increment(ref _filesDone);
 }
@@ -127,7 +134,6 @@ public sealed class ArtifactSyncEngine
         var sumsEntry = planned.FirstOrDefault(e => e.RelativePath == Sha256Sums.FileName);
         var pulled = new ConcurrentBag<string>();
         var candidates = new List<SourceEntry>();
-        long bytes = 0;
         progress.Phase = "transferring";
         if (sumsEntry is not null)
         {
@@ -138,7 +144,6 @@ public sealed class ArtifactSyncEngine
             else if (TransferAsync(request, source, sumsEntry, null, progress, failures, cancellationToken).GetAwaiter().GetResult())
             {
                 pulled.Add(sumsEntry.RelativePath);
-                bytes += sumsEntry.Size;
             }
 
             candidates.Add(sumsEntry);
@@ -170,7 +175,6 @@ public sealed class ArtifactSyncEngine
                 if (await TransferAsync(request, source, entry, sums, progress, failures, token).ConfigureAwait(false))
                 {
                     pulled.Add(entry.RelativePath);
-                    Interlocked.Add(ref bytes, entry.Size);
                 }
 
                 progress.FileDone();
@@ -194,7 +198,7 @@ public sealed class ArtifactSyncEngine
             SkippedPaths = skipped.OrderBy(s => s.Path, StringComparer.Ordinal).ToArray(),
             Failures = failures.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray(),
             FileCount = pulled.Count,
-            ByteCount = bytes,
+            ByteCount = progress.BytesTransferred,
             Duration = plan.ListingTime + watch.Elapsed,
         };
     }
@@ -380,7 +384,7 @@ public sealed class ArtifactSyncEngine
             }
 
             progress.CurrentFile = shown;
-            progress.AddBytes(offset);
+            progress.AddResumedBytes(offset);
             await using (var stream = new FileStream(part, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
                 stream.Seek(offset, SeekOrigin.Begin);

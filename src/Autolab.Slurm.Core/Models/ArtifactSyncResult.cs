@@ -36,8 +36,10 @@ public sealed record ArtifactSyncResult
 
     public IReadOnlyList<SyncFailure> Failures { get; init; } = Array.Empty<SyncFailure>();
 
+    /// <summary>Files transferred by this call (the count of <see cref="PulledPaths"/>).</summary>
     public int FileCount { get; init; }
 
+    /// <summary>Bytes that crossed the wire in this call; a resumed download counts only what was missing.</summary>
     public long ByteCount { get; init; }
 
     public TimeSpan Duration { get; init; }
