@@ -15,7 +15,7 @@
     RequiredAssemblies   = @('Autolab.Slurm.Core.dll')
     NestedModules        = @('Autolab.Slurm.dll')
     FormatsToProcess     = @('Autolab.Slurm.Format.ps1xml')
-    FunctionsToExport    = @()
+    FunctionsToExport    = @('Invoke-SlurmMonitorStage')
     CmdletsToExport      = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList')
     VariablesToExport    = @()
     AliasesToExport      = @()

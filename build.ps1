@@ -74,7 +74,7 @@ $ModuleFiles = @(
 )
 # Help pages, listed explicitly (never a glob of docs/).
 $CmdletHelpPages = @('Get-SlurmJobState.md', 'Sync-RunArtifacts.md', 'Update-RunManifest.md', 'Update-SlurmJobList.md')
-$FunctionHelpPages = @()
+$FunctionHelpPages = @('Invoke-SlurmMonitorStage.md')
 $AboutPages = @('about_Autolab.Slurm.md')
 $TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests')
 
@@ -232,6 +232,7 @@ function Invoke-Test {
 
 function Invoke-Demo {
     Invoke-Build
+    $null = Invoke-Native bash @("$Root/tests/infra/up.sh")
     $null = Invoke-Native $PwshCommand[0] (@($PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', "$Root/examples/Invoke-Demo.ps1",
         '-ModulePath', (Join-Path $StageDir "$ModuleName.psd1"), '-RepositoryRoot', $Root))
 }

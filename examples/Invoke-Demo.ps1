@@ -1,15 +1,18 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    The README's main job: runs the module on a temporary copy of examples/autolab-repo.
+    The README's main job: the slurm_monitor stage on a temporary copy of examples/autolab-repo.
 .DESCRIPTION
-    Copies the bundled example repository to a temporary folder (so the tree stays clean and the demo
-    can run again), then carries its SLURM run through the manifest-and-ledger pipeline: the scheduler's
-    COMPLETED state, then a successful sync, each written to run_manifest.json and docs/slurm_job_list.md.
+    Copies the bundled autolab repository to a temporary folder (the tree stays clean; run it as often as
+    you like), submits the example job to the local test cluster with sbatch, writes the manifest and the
+    ledger line the way autolab's launch stage does, then runs Invoke-SlurmMonitorStage -Wait -UpdateState
+    until the run is synced, and shows the result and where the files are.
+    build.ps1 -Task Demo brings the cluster up first (tests/infra/up.sh).
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $RepositoryRoot
+    [Parameter(Mandatory)] [string] $RepositoryRoot,
+    [int] $TimeoutSec = 300
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -17,22 +20,49 @@ Import-Module $ModulePath -Force
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ("autolab-demo-" + (Get-Date -Format 'yyyyMMdd-HHmmss'))
 Copy-Item -LiteralPath (Join-Path $RepositoryRoot 'examples/autolab-repo') -Destination $work -Recurse
-$manifest = Join-Path $work 'experiments/plan/iter1/runs/run_001/run_manifest.json'
+$iteration = Join-Path $work 'experiments/plan/iter1'
+$runDir = Join-Path $iteration 'runs/run_001'
+$manifestPath = Join-Path $runDir 'run_manifest.json'
 Write-Host "Example repository copied to $work"
 
-Write-Host "`n1. The scheduler reports job 12345 COMPLETED: the run stays running until its artifacts are home."
-$state = [Autolab.Slurm.Models.SlurmJobState]@{
-    JobId = '12345'; ManifestPath = $manifest; Name = 'autolab-demo'; State = 'COMPLETED'; RawState = 'COMPLETED'
-    Status = 'completed'; IsTerminal = $true; ExitCode = 0; Signal = 0; Source = 'sacct'
-    EndTime = [DateTimeOffset]::UtcNow; ObservedAt = [DateTimeOffset]::UtcNow
+# --- What autolab's launch stage does: submit, then write the manifest and the ledger line -----------
+$null = New-Item -ItemType Directory -Path (Join-Path $runDir 'logs') -Force
+$submitted = & sbatch --parsable --chdir $runDir (Join-Path $iteration 'launch/run_slurm.sbatch')
+if ($LASTEXITCODE -ne 0) { throw "sbatch failed (exit $LASTEXITCODE); is the test cluster up (tests/infra/up.sh)?" }
+$jobId = ($submitted -split ';')[0].Trim()
+$startedAt = [DateTimeOffset]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")
+$manifest = [ordered]@{
+    schema_version         = '1.0'
+    run_id                 = 'run_001'
+    iteration_id           = 'iter1'
+    launch_mode            = 'slurm'
+    host_mode              = 'slurm'
+    command                = 'sbatch launch/run_slurm.sbatch'
+    resource_request       = [ordered]@{ cpus = 1; memory = '1GB'; gpu_count = 0; job_id = $jobId; slurm = [ordered]@{ job_id = $jobId } }
+    status                 = 'submitted'
+    artifact_sync_to_local = [ordered]@{ status = 'pending' }
+    timestamps             = [ordered]@{ started_at = $startedAt }
+    started_at             = $startedAt
+    job_id                 = $jobId
+    slurm                  = [ordered]@{ job_id = $jobId }
 }
-$state | Update-RunManifest -PassThru | Update-SlurmJobList | Format-Table | Out-Host
+[IO.File]::WriteAllText($manifestPath, ($manifest | ConvertTo-Json -Depth 5) + "`n")
+$ledger = Join-Path $work 'docs/slurm_job_list.md'
+[IO.File]::WriteAllText($ledger, "# SLURM Job Ledger`n`n- $($startedAt.Substring(0, 10)) | job_id=$jobId | iteration_id=iter1 | run_id=run_001 | status=submitted`n")
+Write-Host "Submitted job $jobId; manifest and ledger line written as the launch stage would.`n"
 
-Write-Host "2. The artifacts are verified: the run becomes synced and its ledger line follows."
-Update-RunManifest -Path $manifest -SyncStatus ok -PassThru | Update-SlurmJobList | Format-Table | Out-Host
+# --- The stage ----------------------------------------------------------------------------------------
+Write-Host "Invoke-SlurmMonitorStage -Wait -UpdateState (polls until the run can advance):"
+$result = Invoke-SlurmMonitorStage -RepositoryRoot $work -Wait -PollIntervalSec 2 -TimeoutSec $TimeoutSec -UpdateState
+$result | Format-List | Out-Host
 
-Write-Host "run_manifest.json:"
-Get-Content -LiteralPath $manifest | Out-Host
+Write-Host "run_manifest.json ($manifestPath):"
+Get-Content -LiteralPath $manifestPath | Out-Host
 Write-Host "`ndocs/slurm_job_list.md:"
-Get-Content -LiteralPath (Join-Path $work 'docs/slurm_job_list.md') | Out-Host
-Write-Host "`nFiles are in $work"
+Get-Content -LiteralPath $ledger | Out-Host
+Write-Host "`n.autolab/state.json:"
+Get-Content -LiteralPath (Join-Path $work '.autolab/state.json') | Out-Host
+Write-Host "`nlogs/slurm_monitor.log:"
+Get-Content -LiteralPath (Join-Path $runDir 'logs/slurm_monitor.log') | Out-Host
+Write-Host "`nThe run's files are in $runDir"
+if (-not $result.CanAdvance) { throw "the run did not reach a state that can advance within $TimeoutSec s (status $($result.Status))" }

@@ -9,3 +9,5 @@ if ([IO.Directory]::Exists($publicFolder)) {
         . $file
     }
 }
+
+Export-ModuleMember -Function Invoke-SlurmMonitorStage -Cmdlet Get-SlurmJobState, Sync-RunArtifacts, Update-RunManifest, Update-SlurmJobList

@@ -2,7 +2,7 @@
 BeforeDiscovery {
     # The documented surface (interface.md): the export list must be exactly this.
     $script:expectedCmdlets = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList')
-    $script:expectedFunctions = @()
+    $script:expectedFunctions = @('Invoke-SlurmMonitorStage')
     $script:commandCases = @($expectedCmdlets + $expectedFunctions | ForEach-Object { @{ Name = $_ } })
 }
 

@@ -72,3 +72,23 @@ function Get-PwshInvocation {
 function Get-FileHashText([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
 
 Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation
+
+function Get-TestbedInfo {
+    <#
+    The testbed description tests/infra/up.sh writes ($AUTOLAB_TESTBED_DIR/testbed.json): the cluster,
+    the loopback sshd, its client keys and known_hosts files. Tests read every path from here.
+    #>
+    $dir = if ($env:AUTOLAB_TESTBED_DIR) { $env:AUTOLAB_TESTBED_DIR } else { '/var/tmp/autolab-testbed' }
+    $path = Join-Path $dir 'testbed.json'
+    if (-not (Test-Path -LiteralPath $path)) { throw "No testbed description at '$path': run tests/infra/up.sh first." }
+    return Get-Content -LiteralPath $path -Raw | ConvertFrom-Json
+}
+
+function Get-FreeTcpPort {
+    <# A loopback TCP port nothing listens on right now (the OS picks it). #>
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { return ([Net.IPEndPoint]$listener.LocalEndpoint).Port } finally { $listener.Stop() }
+}
+
+Export-ModuleMember -Function Get-TestbedInfo, Get-FreeTcpPort

@@ -36,12 +36,34 @@ public interface IArtifactSource : IDisposable
     Task CopyToAsync(string relativePath, long offset, Stream destination, Action<long> progress, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A source that can send many files in one stream (a tar over SSH): one round trip for all of them
+/// instead of several per file.
+/// </summary>
+public interface IBulkArtifactSource
+{
+    /// <summary>
+    /// Streams <paramref name="entries"/>, calling <paramref name="receive"/> for each delivered file in turn.
+    /// Returns the relative paths delivered; the caller transfers the others one by one.
+    /// </summary>
+    Task<IReadOnlySet<string>> CopyManyAsync(IReadOnlyList<SourceEntry> entries, Func<SourceEntry, Stream, CancellationToken, Task> receive, CancellationToken cancellationToken);
+}
+
 /// <summary>A local directory as a source (<c>-Source /some/dir</c>), and the shared-filesystem check.</summary>
 public sealed class LocalDirectorySource : IArtifactSource
 {
     private readonly string _root;
 
-    public LocalDirectorySource(string root) => _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+    private readonly string _realRoot;
+
+    public LocalDirectorySource(string root)
+    {
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+
+        // Links are judged against the root's real path, so a root reached through a symlink still
+        // accepts absolute links that stay inside it.
+        _realRoot = UnixFile.RealPath(_root) ?? _root;
+    }
 
     public string Display => _root;
 
@@ -93,33 +115,18 @@ public sealed class LocalDirectorySource : IArtifactSource
     public SymlinkResolution Resolve(SourceEntry link, CancellationToken cancellationToken)
     {
         var full = Path.Combine(_root, link.RelativePath);
-        FileSystemInfo? target;
-        try
-        {
-            target = new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true);
-        }
-        catch (IOException ex)
-        {
-            return new SymlinkResolution(null, "symlink cannot be resolved: " + ex.Message);
-        }
-
-        if (target is null)
+        var targetPath = UnixFile.RealPath(full);
+        if (targetPath is null)
         {
             return new SymlinkResolution(null, "dangling symlink");
         }
 
-        var targetPath = Path.GetFullPath(target.FullName);
-        if (!IsInside(_root, targetPath))
+        if (!IsInside(_realRoot, targetPath))
         {
             return new SymlinkResolution(null, $"symlink leads outside the run directory (to {targetPath})", Escapes: true);
         }
 
-        if (!target.Exists)
-        {
-            return new SymlinkResolution(null, "dangling symlink");
-        }
-
-        if (target is DirectoryInfo || Directory.Exists(targetPath))
+        if (Directory.Exists(targetPath))
         {
             return new SymlinkResolution(null, "symlink to a directory (its target is synced as itself)");
         }

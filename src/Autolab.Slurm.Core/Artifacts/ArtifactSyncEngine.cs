@@ -57,6 +57,7 @@ public sealed class SyncProgress
 {
     private long _bytesDone;
     private long _bytesResumed;
+    private long _bytesLanded;
     private int _filesDone;
 
     public long BytesTotal { get; internal set; }
@@ -66,8 +67,8 @@ public sealed class SyncProgress
     /// <summary>Bytes in place so far, resumed partial downloads included.</summary>
     public long BytesDone => Interlocked.Read(ref _bytesDone) + Interlocked.Read(ref _bytesResumed);
 
-    /// <summary>Bytes that crossed the wire in this call (a resumed file counts only its rest).</summary>
-    public long BytesTransferred => Interlocked.Read(ref _bytesDone);
+    /// <summary>Bytes that crossed the wire in this call (a resumed file counts only its rest), counted from what landed on disk.</summary>
+    public long BytesTransferred => Interlocked.Read(ref _bytesLanded);
 
     public int FilesDone => Volatile.Read(ref _filesDone);
 
@@ -78,6 +79,8 @@ public sealed class SyncProgress
     internal void AddBytes(long count) => Interlocked.Add(ref _bytesDone, count);
 
     internal void AddResumedBytes(long count) => Interlocked.Add(ref _bytesResumed, count);
+
+    internal void AddLandedBytes(long count) => Interlocked.Add(ref _bytesLanded, count);
 
     internal void FileDone() => Interlocked.Increment(ref _filesDone);
 }
@@ -127,12 +130,11 @@ public sealed class ArtifactSyncEngine
         var request = plan.Request;
         var source = plan.Source;
         var skipped = plan.Skipped.ToList();
-        var failures = new ConcurrentBag<SyncFailure>();
+        var context = new TransferContext(request, progress, PartialsIn(request.RunDirectory));
         var planned = plan.Files;
 
         // SHA256SUMS first: its hashes decide what is unchanged and verify what arrives.
         var sumsEntry = planned.FirstOrDefault(e => e.RelativePath == Sha256Sums.FileName);
-        var pulled = new ConcurrentBag<string>();
         var candidates = new List<SourceEntry>();
         progress.Phase = "transferring";
         if (sumsEntry is not null)
@@ -141,20 +143,20 @@ public sealed class ArtifactSyncEngine
             {
                 skipped.Add(new SkippedPath(Relative(request, sumsEntry.RelativePath, run: true), "unchanged"));
             }
-            else if (TransferAsync(request, source, sumsEntry, null, progress, failures, cancellationToken).GetAwaiter().GetResult())
+            else
             {
-                pulled.Add(sumsEntry.RelativePath);
+                TransferAsync(context, source, sumsEntry, cancellationToken).GetAwaiter().GetResult();
             }
 
             candidates.Add(sumsEntry);
         }
 
-        var sums = ReadSums(request, failures);
+        context.Sums = ReadSums(request, context.Failures);
         var transfers = new List<SourceEntry>();
         foreach (var entry in planned.Where(e => e != sumsEntry))
         {
             candidates.Add(entry);
-            if (IsUnchanged(request, entry, sums))
+            if (IsUnchanged(request, entry, context.Sums, context.HashVerified))
             {
                 skipped.Add(new SkippedPath(Relative(request, entry.RelativePath, run: true), "unchanged"));
             }
@@ -166,22 +168,28 @@ public sealed class ArtifactSyncEngine
 
         progress.FilesTotal = transfers.Count;
         progress.BytesTotal = transfers.Sum(t => t.Size);
+
+        // Many small files go in one stream when the source can (a tar over SSH costs one round trip for
+        // all of them, where SFTP costs several per file); the rest, and anything the stream did not
+        // deliver, go file by file in parallel.
+        var bulk = source is IBulkArtifactSource bulkSource
+            ? transfers.Where(t => t.Size <= BulkFileLimit && !context.HasPartial(t.RelativePath)).ToList()
+            : new List<SourceEntry>();
+        if (bulk.Count >= BulkMinimumFiles)
+        {
+            var delivered = ((IBulkArtifactSource)source).CopyManyAsync(bulk, (entry, content, token) => ReceiveAsync(context, entry, content, token), cancellationToken)
+                .GetAwaiter().GetResult();
+            transfers = transfers.Where(t => !delivered.Contains(t.RelativePath)).ToList();
+        }
+
         var limit = Math.Max(1, Math.Min(request.ThrottleLimit, source.MaxConcurrency));
         Parallel.ForEachAsync(
             transfers,
             new ParallelOptions { MaxDegreeOfParallelism = limit, CancellationToken = cancellationToken },
-            async (entry, token) =>
-            {
-                if (await TransferAsync(request, source, entry, sums, progress, failures, token).ConfigureAwait(false))
-                {
-                    pulled.Add(entry.RelativePath);
-                }
-
-                progress.FileDone();
-            }).GetAwaiter().GetResult();
+            async (entry, token) => await TransferAsync(context, source, entry, token).ConfigureAwait(false)).GetAwaiter().GetResult();
 
         progress.Phase = "verifying";
-        var verified = Verify(request, candidates, sums, failures, cancellationToken);
+        var verified = Verify(request, candidates, context.Sums, context.Failures, context.HashVerified, skipped, cancellationToken);
         if (request.RunIsTerminal)
         {
             RemovePartials(request.RunDirectory);
@@ -193,14 +201,229 @@ public sealed class ArtifactSyncEngine
             RunId = request.RunId,
             Source = source.Display,
             Destination = Relative(request, request.RunDirectory),
-            PulledPaths = pulled.Select(p => Relative(request, p, run: true)).Order(StringComparer.Ordinal).ToArray(),
+            PulledPaths = context.Pulled.Select(p => Relative(request, p, run: true)).Order(StringComparer.Ordinal).ToArray(),
             VerifiedPaths = verified,
             SkippedPaths = skipped.OrderBy(s => s.Path, StringComparer.Ordinal).ToArray(),
-            Failures = failures.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray(),
-            FileCount = pulled.Count,
+            Failures = context.Failures.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray(),
+            FileCount = context.Pulled.Count,
             ByteCount = progress.BytesTransferred,
             Duration = plan.ListingTime + watch.Elapsed,
         };
+    }
+
+    /// <summary>Files up to this size may travel in a bulk stream.</summary>
+    public const long BulkFileLimit = 4L * 1024 * 1024;
+
+    /// <summary>Below this many files, per-file transfers are as quick as starting a stream.</summary>
+    public const int BulkMinimumFiles = 8;
+
+    /// <summary>The state one Execute shares between its workers.</summary>
+    private sealed class TransferContext
+    {
+        private readonly Dictionary<string, List<string>> _partials;
+
+        public TransferContext(SyncRequest request, SyncProgress progress, Dictionary<string, List<string>> partials)
+        {
+            Request = request;
+            Progress = progress;
+            _partials = partials;
+        }
+
+        public SyncRequest Request { get; }
+
+        public SyncProgress Progress { get; }
+
+        public IReadOnlyDictionary<string, string>? Sums { get; set; }
+
+        public ConcurrentBag<SyncFailure> Failures { get; } = new();
+
+        public ConcurrentBag<string> Pulled { get; } = new();
+
+        /// <summary>Files whose SHA256SUMS hash was checked in this call (so Verify need not read them again).</summary>
+        public ConcurrentDictionary<string, byte> HashVerified { get; } = new(StringComparer.Ordinal);
+
+        public bool HasPartial(string runRelative) => _partials.ContainsKey(runRelative);
+
+        /// <summary>Creates the file's folder once per call, and clears partials of other versions of the file.</summary>
+        public (string Local, string Part, long Offset) Target(SourceEntry entry)
+        {
+            var local = LocalPath(Request, entry.RelativePath);
+            var directory = Path.GetDirectoryName(local)!;
+            // Always create (it is cheap and idempotent): a worker that lost the race to register the
+            // folder must not go on before the winner has made it.
+            Directory.CreateDirectory(directory);
+
+            var stamp = string.Create(CultureInfo.InvariantCulture, $"{entry.Size}.{entry.LastWriteTime.ToUnixTimeSeconds()}");
+            var part = Path.Combine(directory, "." + Path.GetFileName(local) + "." + stamp + PartSuffix);
+            long offset = 0;
+            if (_partials.TryGetValue(entry.RelativePath, out var existing))
+            {
+                foreach (var stale in existing.Where(e => !string.Equals(e, part, StringComparison.Ordinal)))
+                {
+                    File.Delete(stale);
+                }
+
+                if (existing.Contains(part))
+                {
+                    offset = new FileInfo(part).Length;
+                    if (offset > entry.Size)
+                    {
+                        File.Delete(part);
+                        offset = 0;
+                    }
+                }
+            }
+
+            return (local, part, offset);
+        }
+    }
+
+    /// <summary>One file through the source's own transport: into its partial (resumed from its length), checked, renamed.</summary>
+    private static async Task TransferAsync(TransferContext context, IArtifactSource source, SourceEntry entry, CancellationToken cancellationToken)
+    {
+        var shown = Relative(context.Request, entry.RelativePath, run: true);
+        string? part = null;
+        try
+        {
+            var (local, partPath, offset) = context.Target(entry);
+            part = partPath;
+            context.Progress.CurrentFile = shown;
+            context.Progress.AddResumedBytes(offset);
+            try
+            {
+                await using var stream = new FileStream(part, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                stream.SetLength(offset);
+                stream.Seek(offset, SeekOrigin.Begin);
+                if (offset < entry.Size)
+                {
+                    await source.CopyToAsync(entry.RelativePath, offset, stream, context.Progress.AddBytes, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                // What crossed the wire is what the partial grew by, whatever the progress reports said.
+                context.Progress.AddLandedBytes(Math.Max(0, LengthOf(part) - offset));
+                if (LengthOf(part) == 0 && offset == 0)
+                {
+                    File.Delete(part);
+                }
+            }
+
+            Finish(context, entry, shown, local, part);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
+        {
+            // Transport errors (a torn connection, a vanished remote file) are per-file failures a retry may fix.
+            context.Failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (part is not null && File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
+        }
+        finally
+        {
+            context.Progress.FileDone();
+        }
+    }
+
+    /// <summary>One file delivered by a bulk stream: written to its partial, checked, renamed.</summary>
+    private static async Task ReceiveAsync(TransferContext context, SourceEntry entry, Stream content, CancellationToken cancellationToken)
+    {
+        var shown = Relative(context.Request, entry.RelativePath, run: true);
+        var (local, part, _) = context.Target(entry);
+        context.Progress.CurrentFile = shown;
+        try
+        {
+            await using (var stream = new FileStream(part, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                var buffer = new byte[64 * 1024];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    stream.Write(buffer, 0, read);
+                    context.Progress.AddBytes(read);
+                    context.Progress.AddLandedBytes(read);
+                }
+            }
+
+            Finish(context, entry, shown, local, part);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
+        {
+            // A stream torn mid-file leaves the partial for a resume; the stream itself reports the rest.
+            context.Failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
+        }
+        finally
+        {
+            context.Progress.FileDone();
+        }
+    }
+
+    private static long LengthOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+
+    /// <summary>Size check, modification time, SHA256SUMS check, then the rename that makes the file appear.</summary>
+    private static void Finish(TransferContext context, SourceEntry entry, string shown, string local, string part)
+    {
+        var length = new FileInfo(part).Length;
+        if (length != entry.Size)
+        {
+            context.Failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes; the partial download is kept and resumed next time")));
+            return;
+        }
+
+        File.SetLastWriteTimeUtc(part, entry.LastWriteTime.UtcDateTime);
+        if (context.Sums is not null && context.Sums.TryGetValue(entry.RelativePath, out var expected))
+        {
+            var actual = Sha256Sums.HashFile(part);
+            if (!string.Equals(actual, expected, StringComparison.Ordinal))
+            {
+                File.Delete(part);
+                context.Failures.Add(new SyncFailure(shown, $"SHA256SUMS mismatch: expected {expected}, received {actual}; the download was discarded"));
+                return;
+            }
+
+            context.HashVerified.TryAdd(entry.RelativePath, 0);
+        }
+
+        File.Move(part, local, overwrite: true);
+        context.Pulled.Add(entry.RelativePath);
+    }
+
+    /// <summary>Every partial download under the run directory, by the run-relative path of the file it is for.</summary>
+    private static Dictionary<string, List<string>> PartialsIn(string runDirectory)
+    {
+        var partials = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (!Directory.Exists(runDirectory))
+        {
+            return partials;
+        }
+
+        foreach (var part in Directory.EnumerateFiles(runDirectory, "*" + PartSuffix, SearchOption.AllDirectories))
+        {
+            // .<name>.<size>.<mtime>.autolab-part -> <name>
+            var name = Path.GetFileName(part);
+            var trimmed = name[1..^PartSuffix.Length];
+            var cut = trimmed.LastIndexOf('.');
+            cut = cut > 0 ? trimmed.LastIndexOf('.', cut - 1) : -1;
+            if (cut <= 0)
+            {
+                continue;
+            }
+
+            var relative = Path.GetRelativePath(runDirectory, Path.Combine(Path.GetDirectoryName(part)!, trimmed[..cut])).Replace(Path.DirectorySeparatorChar, '/');
+            if (!partials.TryGetValue(relative, out var list))
+            {
+                partials[relative] = list = new List<string>();
+            }
+
+            list.Add(part);
+        }
+
+        return partials;
     }
 
     /// <summary>
@@ -216,7 +439,7 @@ public sealed class ArtifactSyncEngine
         var entries = source.List(cancellationToken);
         var planned = Plan(request, source, entries, skipped, cancellationToken, inPlace: true);
         var sums = ReadSums(request, failures);
-        var verified = Verify(request, planned, sums, failures, cancellationToken);
+        var verified = Verify(request, planned, sums, failures, null, skipped, cancellationToken);
         if (request.RunIsTerminal)
         {
             RemovePartials(request.RunDirectory);
@@ -333,7 +556,7 @@ public sealed class ArtifactSyncEngine
         return planned;
     }
 
-    private static bool IsUnchanged(SyncRequest request, SourceEntry entry, IReadOnlyDictionary<string, string>? sums)
+    private static bool IsUnchanged(SyncRequest request, SourceEntry entry, IReadOnlyDictionary<string, string>? sums, ConcurrentDictionary<string, byte>? hashVerified = null)
     {
         var local = new FileInfo(LocalPath(request, entry.RelativePath));
         if (!local.Exists || local.LinkTarget is not null || local.Length != entry.Size)
@@ -346,88 +569,18 @@ public sealed class ArtifactSyncEngine
             return true;
         }
 
-        return sums is not null && sums.TryGetValue(entry.RelativePath, out var expected)
-            && string.Equals(Sha256Sums.HashFile(local.FullName), expected, StringComparison.Ordinal);
+        if (sums is not null && sums.TryGetValue(entry.RelativePath, out var expected)
+            && string.Equals(Sha256Sums.HashFile(local.FullName), expected, StringComparison.Ordinal))
+        {
+            hashVerified?.TryAdd(entry.RelativePath, 0);
+            return true;
+        }
+
+        return false;
     }
 
     private static bool SameSecond(DateTime local, DateTimeOffset remote) =>
         Math.Abs((new DateTimeOffset(local, TimeSpan.Zero) - remote).TotalSeconds) < 1;
-
-    /// <summary>One file: into a partial beside the destination (resumed from its length), checked, then renamed.</summary>
-    private static async Task<bool> TransferAsync(
-        SyncRequest request,
-        IArtifactSource source,
-        SourceEntry entry,
-        IReadOnlyDictionary<string, string>? sums,
-        SyncProgress progress,
-        ConcurrentBag<SyncFailure> failures,
-        CancellationToken cancellationToken)
-    {
-        var shown = Relative(request, entry.RelativePath, run: true);
-        var local = LocalPath(request, entry.RelativePath);
-        var directory = Path.GetDirectoryName(local)!;
-        var stamp = string.Create(CultureInfo.InvariantCulture, $"{entry.Size}.{entry.LastWriteTime.ToUnixTimeSeconds()}");
-        var part = Path.Combine(directory, "." + Path.GetFileName(local) + "." + stamp + PartSuffix);
-        try
-        {
-            Directory.CreateDirectory(directory);
-            RemoveOtherPartials(directory, Path.GetFileName(local), part);
-            long offset = 0;
-            if (File.Exists(part))
-            {
-                offset = new FileInfo(part).Length;
-                if (offset > entry.Size)
-                {
-                    File.Delete(part);
-                    offset = 0;
-                }
-            }
-
-            progress.CurrentFile = shown;
-            progress.AddResumedBytes(offset);
-            await using (var stream = new FileStream(part, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                stream.Seek(offset, SeekOrigin.Begin);
-                stream.SetLength(offset);
-                if (offset < entry.Size)
-                {
-                    await source.CopyToAsync(entry.RelativePath, offset, stream, progress.AddBytes, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            var length = new FileInfo(part).Length;
-            if (length != entry.Size)
-            {
-                failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes; the partial download is kept and resumed next time")));
-                return false;
-            }
-
-            File.SetLastWriteTimeUtc(part, entry.LastWriteTime.UtcDateTime);
-            if (sums is not null && sums.TryGetValue(entry.RelativePath, out var expected))
-            {
-                var actual = Sha256Sums.HashFile(part);
-                if (!string.Equals(actual, expected, StringComparison.Ordinal))
-                {
-                    File.Delete(part);
-                    failures.Add(new SyncFailure(shown, $"SHA256SUMS mismatch: expected {expected}, received {actual}; the download was discarded"));
-                    return false;
-                }
-            }
-
-            File.Move(part, local, overwrite: true);
-            return true;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
-        {
-            // Transport errors (a torn connection, a vanished remote file) are per-file failures a retry may fix.
-            failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
-            return false;
-        }
-    }
 
     /// <summary>Every candidate file present locally with the listed size and, when SHA256SUMS names it, the listed hash.</summary>
     private static IReadOnlyList<string> Verify(
@@ -435,8 +588,11 @@ public sealed class ArtifactSyncEngine
         IReadOnlyList<SourceEntry> candidates,
         IReadOnlyDictionary<string, string>? sums,
         ConcurrentBag<SyncFailure> failures,
+        ConcurrentDictionary<string, byte>? hashVerified,
+        IReadOnlyCollection<SkippedPath> refused,
         CancellationToken cancellationToken)
     {
+        var refusedPaths = refused.Select(r => r.Path).ToHashSet(StringComparer.Ordinal);
         var failed = failures.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var verified = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -457,7 +613,7 @@ public sealed class ArtifactSyncEngine
                 continue;
             }
 
-            if (sums is not null && sums.TryGetValue(entry.RelativePath, out var expected))
+            if (sums is not null && sums.TryGetValue(entry.RelativePath, out var expected) && hashVerified?.ContainsKey(entry.RelativePath) != true)
             {
                 var actual = Sha256Sums.HashFile(local.FullName);
                 if (!string.Equals(actual, expected, StringComparison.Ordinal))
@@ -472,7 +628,8 @@ public sealed class ArtifactSyncEngine
 
         if (sums is not null)
         {
-            foreach (var listed in sums.Keys.Where(k => !seen.Contains(k)))
+            // A file the policy refused is skipped, not missing: it must not fail every attempt.
+            foreach (var listed in sums.Keys.Where(k => !seen.Contains(k) && !refusedPaths.Contains(Relative(request, k, run: true))))
             {
                 if (!File.Exists(LocalPath(request, listed)))
                 {
@@ -513,6 +670,7 @@ public sealed class ArtifactSyncEngine
         relativePath.Length > 0
         && !relativePath.StartsWith('/')
         && !relativePath.Contains('\0', StringComparison.Ordinal)
+        // A backslash is a folder separator to Windows tools and to a Windows checkout of the repository.
         && !relativePath.Contains('\\', StringComparison.Ordinal)
         && relativePath.Split('/').All(segment => segment.Length > 0 && segment != "." && segment != "..");
 
@@ -544,17 +702,6 @@ public sealed class ArtifactSyncEngine
         }
 
         return null;
-    }
-
-    private static void RemoveOtherPartials(string directory, string name, string keep)
-    {
-        foreach (var stale in Directory.EnumerateFiles(directory, "." + name + ".*" + PartSuffix))
-        {
-            if (!string.Equals(stale, keep, StringComparison.Ordinal))
-            {
-                File.Delete(stale);
-            }
-        }
     }
 
     private static void RemovePartials(string runDirectory)

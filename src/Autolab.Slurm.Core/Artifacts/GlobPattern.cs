@@ -57,23 +57,44 @@ public sealed class GlobPattern
                     sb.Append('.');
                     break;
                 case '[':
-                    var close = pattern.IndexOf(']', i + 2 <= pattern.Length ? i + 2 : i + 1);
-                    if (close < 0)
                     {
-                        sb.Append("\\[");
+                        // Python's fnmatch: '!' negates (a '^' is literal), a ']' right after the opening
+                        // bracket (or '!') is part of the class, and an unclosed '[' is a literal bracket.
+                        var j = i + 1;
+                        if (j < pattern.Length && pattern[j] == '!')
+                        {
+                            j++;
+                        }
+
+                        if (j < pattern.Length && pattern[j] == ']')
+                        {
+                            j++;
+                        }
+
+                        while (j < pattern.Length && pattern[j] != ']')
+                        {
+                            j++;
+                        }
+
+                        if (j >= pattern.Length)
+                        {
+                            sb.Append("\\[");
+                            break;
+                        }
+
+                        var body = pattern[(i + 1)..j];
+                        var negated = body.StartsWith('!');
+                        if (negated)
+                        {
+                            body = body[1..];
+                        }
+
+                        var escaped = body.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("^", "\\^", StringComparison.Ordinal).Replace("[", "\\[", StringComparison.Ordinal).Replace("]", "\\]", StringComparison.Ordinal);
+                        sb.Append('[').Append(negated ? "^" : string.Empty).Append(escaped).Append(']');
+                        i = j;
                         break;
                     }
 
-                    var body = pattern[(i + 1)..close];
-                    var negated = body.StartsWith('!');
-                    if (negated)
-                    {
-                        body = body[1..];
-                    }
-
-                    sb.Append('[').Append(negated ? "^" : string.Empty).Append(body.Replace("\\", "\\\\", StringComparison.Ordinal)).Append(']');
-                    i = close;
-                    break;
                 default:
                     sb.Append(Regex.Escape(c.ToString()));
                     break;

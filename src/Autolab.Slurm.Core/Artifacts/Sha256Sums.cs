@@ -30,7 +30,7 @@ public static class Sha256Sums
                 line = line[1..];
             }
 
-            if (line.Length < 66 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*') || !IsHex(line.AsSpan(0, 64)))
+            if (line.Length < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*') || !IsHex(line.AsSpan(0, 64)))
             {
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"{FileName} line {number} is not '<sha256>  <name>'"));
                 continue;
@@ -39,7 +39,7 @@ public static class Sha256Sums
             var name = line[66..];
             if (escaped)
             {
-                name = name.Replace("\\n", "\n", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal);
+                name = Unescape(name);
             }
 
             if (name.StartsWith("./", StringComparison.Ordinal))
@@ -51,6 +51,26 @@ public static class Sha256Sums
         }
 
         return sums;
+    }
+
+    /// <summary>Undoes sha256sum's escaping left to right: <c>\\</c> is a backslash, <c>\n</c> a newline.</summary>
+    private static string Unescape(string name)
+    {
+        var sb = new StringBuilder(name.Length);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (name[i] == '\\' && i + 1 < name.Length)
+            {
+                var next = name[++i];
+                sb.Append(next switch { 'n' => '\n', 'r' => '\r', _ => next });
+            }
+            else
+            {
+                sb.Append(name[i]);
+            }
+        }
+
+        return sb.ToString();
     }
 
     public static string HashFile(string path)

@@ -121,6 +121,13 @@ public static partial class SyncSourceResolver
             };
         }
 
+        // The data policy holds whatever the source: local_sync forbidden without allow patterns refuses any pull.
+        if (profile is not null && profile.DataPolicy.Forbidden && profile.ArtifactPull.AllowPatterns.Count == 0
+            && (!string.IsNullOrWhiteSpace(options.Source) || (profile.ArtifactPull.Enabled && profile.Mode != ProfileMode.VerifyOnly && !profile.IsSharedFilesystem)))
+        {
+            return Refused(request, profile, "artifact pull allow_patterns must be configured when data_policy.local_sync is forbidden");
+        }
+
         if (!string.IsNullOrWhiteSpace(options.Source))
         {
             return FromExplicitSource(options.Source!, request, profile);

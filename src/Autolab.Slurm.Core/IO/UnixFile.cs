@@ -117,6 +117,36 @@ internal static partial class UnixFile
         }
     }
 
+    /// <summary>realpath(3): the path with every symlink resolved; null when it does not exist.</summary>
+    public static string? RealPath(string path)
+    {
+        if (!IsSupported)
+        {
+            return Path.GetFullPath(path);
+        }
+
+        var result = Realpath(path, IntPtr.Zero);
+        if (result == IntPtr.Zero)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(result);
+        }
+        finally
+        {
+            Free(result);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial IntPtr Realpath(string path, IntPtr resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void Free(IntPtr pointer);
+
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int dirfd, string path, int flags, int mask, byte[] buffer);
 

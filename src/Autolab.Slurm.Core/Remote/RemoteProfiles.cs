@@ -106,7 +106,7 @@ public static class RemoteProfiles
         {
             "" or "standalone" => ProfileMode.GitCheckout,
             ProfileMode.SharedFs or ProfileMode.GitCheckout or ProfileMode.VerifyOnly => mode,
-            _ => throw Invalid(path, profile.Start.Line, $"unknown mode '{mode}' in profile '{name}'; use shared_fs, git_checkout, verify_only (or legacy standalone)"),
+            _ => throw Invalid(path, LineOf(profile, "mode"), $"unknown mode '{mode}' in profile '{name}'; use shared_fs, git_checkout, verify_only (or legacy standalone)"),
         };
 
         var pull = profile.Children.TryGetValue(new YamlScalarNode("artifact_pull"), out var pullNode) ? pullNode as YamlMappingNode : null;
@@ -117,7 +117,7 @@ public static class RemoteProfiles
         var localSync = ((policy is null ? null : Scalar(policy, "local_sync", path)) ?? "allowed").Trim().ToLowerInvariant();
         if (localSync is not ("allowed" or "forbidden"))
         {
-            throw Invalid(path, policy?.Start.Line, $"data_policy.local_sync must be one of allowed, forbidden (profile '{name}' says '{localSync}')");
+            throw Invalid(path, policy is null ? null : LineOf(policy, "local_sync"), $"data_policy.local_sync must be one of allowed, forbidden (profile '{name}' says '{localSync}')");
         }
 
         var deny = policy is null ? Array.Empty<string>() : List(policy, "deny_patterns", path);
@@ -130,6 +130,10 @@ public static class RemoteProfiles
 
         return new RemoteProfile(name, mode, loginHost?.Trim(), remoteRoot?.Trim(), new ArtifactPullPolicy(enabled, allow, cap), new DataPolicy(localSync, deny));
     }
+
+    /// <summary>The 1-based line of <paramref name="key"/>'s value, for messages that point at the bad value.</summary>
+    private static long? LineOf(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node.Start.Line : map.Start.Line;
 
     private static string? Scalar(YamlMappingNode map, string key, string path)
     {
@@ -154,7 +158,7 @@ public static class RemoteProfiles
             {
                 "true" or "yes" or "on" => true,
                 "false" or "no" or "off" => false,
-                _ => throw Invalid(path, map.Start.Line, $"'{key}' must be true or false, not '{text}'"),
+                _ => throw Invalid(path, LineOf(map, key), $"'{key}' must be true or false, not '{text}'"),
             };
     }
 
@@ -168,7 +172,7 @@ public static class RemoteProfiles
 
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0
             ? value
-            : throw Invalid(path, map.Start.Line, $"'{key}' must be a number of megabytes (0 = no cap), not '{text}'");
+            : throw Invalid(path, LineOf(map, key), $"'{key}' must be a number of megabytes (0 = no cap), not '{text}'");
     }
 
     private static IReadOnlyList<string> List(YamlMappingNode map, string key, string path)

@@ -1,14 +1,23 @@
+using System.Collections.Concurrent;
+using System.Formats.Tar;
+using System.Text;
 using Autolab.Slurm.Artifacts;
 using Autolab.Slurm.Errors;
+using Autolab.Slurm.Execution;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 using Renci.SshNet.Sftp;
 
 namespace Autolab.Slurm.Ssh;
 
-/// <summary>A run directory on a login node, read over SFTP through the pooled session.</summary>
-public sealed class SftpArtifactSource : IArtifactSource
+/// <summary>
+/// A run directory on a login node over the pooled SSH session: listed over SFTP (directories in
+/// parallel), big or resumed files read over SFTP, and many small files streamed in one tar over an
+/// exec channel when the login node has GNU tar (falling back to SFTP when it does not).
+/// </summary>
+public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
 {
+    private const int ListingConcurrency = 16;
     private readonly SshSession _session;
     private readonly string _root;
     private string? _canonicalRoot;
@@ -43,9 +52,7 @@ public sealed class SftpArtifactSource : IArtifactSource
                 throw Missing($"The remote run directory '{_root}' does not exist on {_session.Target}", ex);
             }
 
-            var entries = new List<SourceEntry>();
-            Walk(client, _root, string.Empty, entries, cancellationToken);
-            return entries;
+            return ListTreeAsync(client, cancellationToken).GetAwaiter().GetResult();
         }
         finally
         {
@@ -53,36 +60,58 @@ public sealed class SftpArtifactSource : IArtifactSource
         }
     }
 
-    private static void Walk(SftpClient client, string directory, string prefix, List<SourceEntry> entries, CancellationToken cancellationToken)
+    /// <summary>Lists directories breadth-first with up to 16 READDIRs in flight on one client.</summary>
+    private async Task<IReadOnlyList<SourceEntry>> ListTreeAsync(SftpClient client, CancellationToken cancellationToken)
     {
-        foreach (var file in client.ListDirectory(directory))
+        var entries = new ConcurrentBag<SourceEntry>();
+        var level = new List<(string Remote, string Prefix)> { (_root, string.Empty) };
+        while (level.Count > 0)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (file.Name is "." or "..")
-            {
-                continue;
-            }
+            var next = new ConcurrentBag<(string Remote, string Prefix)>();
+            await Parallel.ForEachAsync(
+                level,
+                new ParallelOptions { MaxDegreeOfParallelism = ListingConcurrency, CancellationToken = cancellationToken },
+                async (directory, token) =>
+                {
+                    await foreach (var file in client.ListDirectoryAsync(directory.Remote, token).ConfigureAwait(false))
+                    {
+                        if (file.Name is "." or "..")
+                        {
+                            continue;
+                        }
 
-            var relative = prefix + file.Name;
-            var modified = new DateTimeOffset(DateTime.SpecifyKind(file.LastWriteTimeUtc, DateTimeKind.Utc));
-            if (file.IsSymbolicLink)
-            {
-                entries.Add(new SourceEntry(relative, SourceEntryKind.Symlink, 0, modified));
-            }
-            else if (file.IsDirectory)
-            {
-                entries.Add(new SourceEntry(relative, SourceEntryKind.Directory, 0, modified));
-                Walk(client, directory + "/" + file.Name, relative + "/", entries, cancellationToken);
-            }
-            else if (file.IsRegularFile)
-            {
-                entries.Add(new SourceEntry(relative, SourceEntryKind.File, file.Length, modified));
-            }
-            else
-            {
-                entries.Add(new SourceEntry(relative, SourceEntryKind.Other, 0, modified, KindName(file)));
-            }
+                        var relative = directory.Prefix + file.Name;
+                        var entry = ToEntry(file, relative);
+                        entries.Add(entry);
+                        if (entry.Kind == SourceEntryKind.Directory)
+                        {
+                            next.Add((directory.Remote + "/" + file.Name, relative + "/"));
+                        }
+                    }
+                }).ConfigureAwait(false);
+            level = next.ToList();
         }
+
+        return entries.OrderBy(e => e.RelativePath, StringComparer.Ordinal).ToList();
+    }
+
+    private static SourceEntry ToEntry(ISftpFile file, string relative)
+    {
+        // READDIR attributes are lstat's: a symlink shows as a link, never as its target.
+        var modified = new DateTimeOffset(DateTime.SpecifyKind(file.LastWriteTimeUtc, DateTimeKind.Utc));
+        if (file.IsSymbolicLink)
+        {
+            return new SourceEntry(relative, SourceEntryKind.Symlink, 0, modified);
+        }
+
+        if (file.IsDirectory)
+        {
+            return new SourceEntry(relative, SourceEntryKind.Directory, 0, modified);
+        }
+
+        return file.IsRegularFile
+            ? new SourceEntry(relative, SourceEntryKind.File, file.Length, modified)
+            : new SourceEntry(relative, SourceEntryKind.Other, 0, modified, KindName(file));
     }
 
     public SymlinkResolution Resolve(SourceEntry link, CancellationToken cancellationToken)
@@ -131,13 +160,35 @@ public sealed class SftpArtifactSource : IArtifactSource
         var client = _session.RentSftp();
         try
         {
-            await using var source = await client.OpenAsync(_root + "/" + relativePath, FileMode.Open, FileAccess.Read, cancellationToken).ConfigureAwait(false);
-            if (offset > 0)
+            var path = _root + "/" + relativePath;
+            if (offset == 0)
             {
-                source.Seek(offset, SeekOrigin.Begin);
+                // DownloadFileAsync keeps many READs in flight from the start (a stream only ramps up to
+                // that). Its progress reports arrive on pool threads, possibly out of order: only forward
+                // growth, and never throw from them.
+                long reported = 0;
+                var report = new InlineProgress<DownloadFileProgressReport>(r =>
+                {
+                    var total = (long)r.TotalBytesDownloaded;
+                    long previous;
+                    do
+                    {
+                        previous = Interlocked.Read(ref reported);
+                        if (total <= previous)
+                        {
+                            return;
+                        }
+                    }
+                    while (Interlocked.CompareExchange(ref reported, total, previous) != previous);
+                    progress(total - previous);
+                });
+                await client.DownloadFileAsync(path, destination, report, cancellationToken).ConfigureAwait(false);
+                return;
             }
 
-            var buffer = new byte[256 * 1024];
+            await using var source = await client.OpenAsync(path, FileMode.Open, FileAccess.Read, cancellationToken).ConfigureAwait(false);
+            source.Seek(offset, SeekOrigin.Begin);
+            var buffer = new byte[64 * 1024];
             int read;
             while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
@@ -151,8 +202,81 @@ public sealed class SftpArtifactSource : IArtifactSource
         }
     }
 
+    /// <summary>
+    /// Streams the files in one GNU tar over an exec channel: <c>tar -C root --null --no-recursion -T - -cf -</c>
+    /// with the NUL-separated names on stdin (every token POSIX-quoted; the names never reach a command line).
+    /// Only names that were asked for, with the listed size, are delivered; anything else is ignored.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> CopyManyAsync(IReadOnlyList<SourceEntry> entries, Func<SourceEntry, Stream, CancellationToken, Task> receive, CancellationToken cancellationToken)
+    {
+        var delivered = new HashSet<string>(StringComparer.Ordinal);
+        var wanted = entries.ToDictionary(e => e.RelativePath, StringComparer.Ordinal);
+        var command = new CommandSpec("tar", new[] { "-C", _root, "--null", "--no-recursion", "-T", "-", "-cf", "-" });
+        SshClient client;
+        try
+        {
+            client = _session.Commands;
+        }
+        catch (AutolabException)
+        {
+            return delivered;
+        }
+
+        try
+        {
+            using var exec = client.CreateCommand(PosixQuote.CommandLine(command));
+            var running = exec.ExecuteAsync(cancellationToken);
+            using (var stdin = exec.CreateInputStream())
+            {
+                var names = Encoding.UTF8.GetBytes(string.Concat(entries.Select(e => e.RelativePath + "\0")));
+                await stdin.WriteAsync(names, cancellationToken).ConfigureAwait(false);
+            }
+
+            using (var reader = new TarReader(new BufferedStream(exec.OutputStream, 1 << 20)))
+            {
+                TarEntry? entry;
+                while ((entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false)) is not null)
+                {
+                    var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+                    if (entry.DataStream is null
+                        || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+                        || !wanted.TryGetValue(name, out var listed)
+                        || entry.Length != listed.Size
+                        || !delivered.Add(name))
+                    {
+                        continue;
+                    }
+
+                    await receive(listed, entry.DataStream, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await running.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is SshException or IOException or InvalidDataException or FormatException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A broken stream, or no GNU tar on the login node: what arrived is kept, the rest goes file by file.
+        }
+
+        return delivered;
+    }
+
     public void Dispose()
     {
+    }
+
+    /// <summary>An IProgress that calls back where it is reported (System.Progress would post to the pool again).</summary>
+    private sealed class InlineProgress<T> : IProgress<T>
+    {
+        private readonly Action<T> _handler;
+
+        public InlineProgress(Action<T> handler) => _handler = handler;
+
+        public void Report(T value) => _handler(value);
     }
 
     private static string KindName(ISftpFile file) =>

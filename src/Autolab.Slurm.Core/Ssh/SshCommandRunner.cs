@@ -20,14 +20,19 @@ public sealed class SshCommandRunner : ICommandRunner
 
     public CommandResult Run(CommandSpec command, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var line = PosixQuote.CommandLine(command);
+        // SSH cannot reliably kill a remote process (sshd refuses signals in many setups), so the remote
+        // side limits itself: coreutils' timeout ends it (and kills it 5 s later if it must).
+        var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
+        var line = timeout > TimeSpan.Zero
+            ? string.Join(' ', new[] { "timeout", "-k", "5", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Select(PosixQuote.Quote)) + " " + PosixQuote.CommandLine(command)
+            : PosixQuote.CommandLine(command);
         var watch = Stopwatch.StartNew();
         Renci.SshNet.SshClient client;
         try
         {
             client = _session.Commands;
         }
-        catch (AutolabException ex)
+        catch (Exception ex) when (ex is AutolabException or SshException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
             throw new CommandStartException(ex.Message, ex);
         }
@@ -56,6 +61,12 @@ public sealed class SshCommandRunner : ICommandRunner
         catch (Exception ex) when (ex is SshConnectionException or SshException or ObjectDisposedException or InvalidOperationException)
         {
             throw new CommandStartException($"the connection to {Location} failed while running '{command.Display}': {ex.Message}", ex);
+        }
+
+        // 124/137: timeout ended the command on the login node.
+        if (timeout > TimeSpan.Zero && ssh.ExitStatus is 124 or 137)
+        {
+            throw new CommandTimeoutException($"'{command.Display}' did not finish within {timeout.TotalSeconds:0.#} s on {Location} and was stopped there.");
         }
 
         // 127 is the shell's "command not found": the program is not installed on the login node.

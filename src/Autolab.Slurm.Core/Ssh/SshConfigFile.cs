@@ -62,7 +62,8 @@ public static class SshConfigFile
                         identities.Add(Unquote(value));
                         break;
                     case "userknownhostsfile":
-                        knownHosts ??= Words(value).FirstOrDefault();
+                        // A quoted value may hold spaces; an unquoted one lists files, the first counts.
+                        knownHosts ??= value.TrimStart().StartsWith('"') ? Unquote(value.Trim()[..(value.Trim().IndexOf('"', 1) + 1)]) : Words(value).FirstOrDefault();
                         break;
                 }
             }

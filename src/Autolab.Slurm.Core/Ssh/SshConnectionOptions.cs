@@ -44,7 +44,12 @@ public sealed record SshTarget(
     TimeSpan ConnectTimeout)
 {
     /// <summary>The pool key: one connection per host, user, port and key set.</summary>
-    public string Key => $"{UserName}@{HostName}:{Port}|{string.Join(';', KeyFiles)}|{KnownHostsPath}";
+    public string Key =>
+        $"{UserName}@{HostName}:{Port}|{string.Join(';', KeyFiles)}|{KnownHostsPath}|{AcceptNewHostKey}|{PassphraseFingerprint}";
+
+    /// <summary>Tells sessions with different passphrases apart without keeping the passphrase in the key.</summary>
+    private string PassphraseFingerprint =>
+        KeyPassphrase is null ? "-" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(KeyPassphrase)))[..16];
 
     public override string ToString() => $"{UserName}@{HostName}:{Port}";
 

@@ -14,11 +14,12 @@ namespace Autolab.Slurm.Ssh;
 public sealed class SshSession : IDisposable
 {
     private readonly object _gate = new();
+
+    // Separate from _gate: the host key callback runs on SSH.NET's thread while Commands holds _gate.
+    private static readonly object KnownHostsWrite = new();
     private readonly List<SftpClient> _sftpClients = new();
     private readonly ConcurrentBag<SftpClient> _idleSftp = new();
     private SshClient? _ssh;
-    private string? _hostKeyProblem;
-    private string? _hostKeyProblemId;
     private bool _disposed;
 
     public SshSession(SshTarget target) => Target = target;
@@ -39,9 +40,11 @@ public sealed class SshSession : IDisposable
                 }
 
                 _ssh?.Dispose();
-                _ssh = new SshClient(BuildConnectionInfo());
-                Connect(_ssh);
-                return _ssh;
+                _ssh = null;
+                var client = new SshClient(BuildConnectionInfo()) { KeepAliveInterval = TimeSpan.FromSeconds(30) };
+                Connect(client);
+                _ssh = client;
+                return client;
             }
         }
     }
@@ -60,10 +63,13 @@ public sealed class SshSession : IDisposable
             Forget(idle);
         }
 
+        // 64 KiB is the most a READ can carry (larger buffers change nothing); a stalled server fails a
+        // request after a minute instead of hanging forever (SSH.NET's default).
         var client = new SftpClient(BuildConnectionInfo())
         {
             OperationTimeout = TimeSpan.FromSeconds(60),
             BufferSize = 64 * 1024,
+            KeepAliveInterval = TimeSpan.FromSeconds(30),
         };
         Connect(client);
         lock (_gate)
@@ -137,15 +143,17 @@ public sealed class SshSession : IDisposable
 
     private void Connect(BaseClient client)
     {
-        client.HostKeyReceived += OnHostKeyReceived;
+        // Each attempt judges the host key on its own (parallel SFTP connects must not share a verdict).
+        var verdict = new HostKeyVerdict();
+        client.HostKeyReceived += (_, e) => Judge(e, verdict);
         try
         {
             client.Connect();
         }
-        catch (Exception ex) when (_hostKeyProblem is not null)
+        catch (Exception ex) when (verdict.Problem is not null)
         {
             client.Dispose();
-            throw new AutolabException(_hostKeyProblemId!, AutolabErrorCategory.SecurityError, _hostKeyProblem, Target.ToString(), ex);
+            throw new AutolabException(verdict.ErrorId!, AutolabErrorCategory.SecurityError, verdict.Problem, Target.ToString(), ex);
         }
         catch (SshAuthenticationException ex)
         {
@@ -169,15 +177,32 @@ public sealed class SshSession : IDisposable
         }
     }
 
-    private void OnHostKeyReceived(object? sender, HostKeyEventArgs e)
+    private sealed class HostKeyVerdict
+    {
+        public string? ErrorId { get; set; }
+
+        public string? Problem { get; set; }
+    }
+
+    private void Judge(HostKeyEventArgs e, HostKeyVerdict verdict)
     {
         var offered = Convert.ToBase64String(e.HostKey);
-        var keyType = SshAlgorithms.KeyTypeOf(e.HostKeyName);
+
+        // HostKeyName is the signature algorithm (rsa-sha2-512 for an ssh-rsa key): the key type that
+        // known_hosts records is the first string inside the key blob.
+        var keyType = SshAlgorithms.KeyTypeOfBlob(e.HostKey) ?? SshAlgorithms.KeyTypeOf(e.HostKeyName);
         var known = KnownHosts.Load(Target.KnownHostsPath).Find(Target.HostName, Target.Port);
         var identity = KnownHosts.IdentityOf(Target.HostName, Target.Port);
+        void Refuse(string errorId, string message)
+        {
+            verdict.ErrorId = errorId;
+            verdict.Problem = message;
+            e.CanTrust = false;
+        }
+
         if (known.Any(k => k.Revoked && k.KeyBase64 == offered))
         {
-            Refuse(e, ErrorIds.HostKeyMismatch, $"The host key {e.HostKeyName} {e.FingerPrintSHA256} of {identity} is marked @revoked in '{Target.KnownHostsPath}'. Nothing was sent; ask the cluster's administrators.");
+            Refuse(ErrorIds.HostKeyMismatch, $"The host key {keyType} SHA256:{e.FingerPrintSHA256} of {identity} is marked @revoked in '{Target.KnownHostsPath}'. Nothing was sent; ask the cluster's administrators.");
             return;
         }
 
@@ -189,25 +214,26 @@ public sealed class SshSession : IDisposable
 
         if (known.Any(k => !k.Revoked && k.KeyType == keyType))
         {
-            Refuse(e, ErrorIds.HostKeyMismatch, $"The host key of {identity} has CHANGED: it offered {e.HostKeyName} SHA256:{e.FingerPrintSHA256}, which is not the key recorded in '{Target.KnownHostsPath}'. Nothing was sent. If the login node was really re-keyed, remove the old line (ssh-keygen -R '{identity}' -f '{Target.KnownHostsPath}') and connect again; otherwise someone may be intercepting the connection.");
+            Refuse(ErrorIds.HostKeyMismatch, $"The host key of {identity} has CHANGED: it offered {keyType} SHA256:{e.FingerPrintSHA256}, which is not the key recorded in '{Target.KnownHostsPath}'. Nothing was sent. If the login node was really re-keyed, remove the old line (ssh-keygen -R '{identity}' -f '{Target.KnownHostsPath}') and connect again; otherwise someone may be intercepting the connection.");
             return;
         }
 
         if (Target.AcceptNewHostKey && known.Count == 0)
         {
-            KnownHosts.Append(Target.KnownHostsPath, Target.HostName, Target.Port, e.HostKeyName, e.HostKey);
+            lock (KnownHostsWrite)
+            {
+                // Parallel connects see the same new host: record it once.
+                if (!KnownHosts.Load(Target.KnownHostsPath).Find(Target.HostName, Target.Port).Any(k => k.KeyBase64 == offered))
+                {
+                    KnownHosts.Append(Target.KnownHostsPath, Target.HostName, Target.Port, keyType, e.HostKey);
+                }
+            }
+
             e.CanTrust = true;
             return;
         }
 
-        Refuse(e, ErrorIds.HostKeyUnknown, $"The host {identity} is not in '{Target.KnownHostsPath}' (it offered {e.HostKeyName} SHA256:{e.FingerPrintSHA256}). Nothing was sent. Check the fingerprint with the cluster's documentation, then run again with -AcceptNewHostKey to record it (or add it with ssh-keyscan).");
-    }
-
-    private void Refuse(HostKeyEventArgs e, string errorId, string message)
-    {
-        _hostKeyProblemId = errorId;
-        _hostKeyProblem = message;
-        e.CanTrust = false;
+        Refuse(ErrorIds.HostKeyUnknown, $"The host {identity} is not in '{Target.KnownHostsPath}' (it offered {keyType} SHA256:{e.FingerPrintSHA256}). Nothing was sent. Check the fingerprint with the cluster's documentation, then run again with -AcceptNewHostKey to record it (or add it with ssh-keyscan).");
     }
 
     public void Dispose()

@@ -1,0 +1,136 @@
+using System.Text.RegularExpressions;
+using Autolab.Slurm.Errors;
+using Autolab.Slurm.Manifest;
+using Autolab.Slurm.Remote;
+using Autolab.Slurm.Repository;
+
+namespace Autolab.Slurm.Stage;
+
+/// <summary>One run the stage looks after: the base run or a replicate of its run_group.</summary>
+public sealed record StageRun(string RunId, string ManifestPath, bool IsReplicate);
+
+/// <summary>
+/// Everything a pass of the slurm_monitor stage needs to know before touching anything: the repository,
+/// its state, the iteration folder, the run (and replicates) and their manifests. Errors here stop the stage.
+/// </summary>
+public sealed partial class StageContext
+{
+    private static readonly string[] IterationTypes = { "in_progress", "plan", "done" };
+
+    private StageContext(string repositoryRoot, AutolabState state)
+    {
+        RepositoryRoot = repositoryRoot;
+        State = state;
+    }
+
+    public string RepositoryRoot { get; }
+
+    public AutolabState State { get; }
+
+    public string IterationId => State.IterationId;
+
+    /// <summary>The iteration folder (full path), e.g. experiments/in_progress/iter1; null when none exists.</summary>
+    public string? IterationPath { get; private set; }
+
+    /// <summary>The run to monitor; null when the state names none (then the stage passes through).</summary>
+    public string? RunId { get; private set; }
+
+    public StageRun? BaseRun { get; private set; }
+
+    /// <summary>The run_group replicates (the base run excluded).</summary>
+    public IReadOnlyList<StageRun> Replicates { get; private set; } = Array.Empty<StageRun>();
+
+    public string ManifestSchemaPath => RepositoryLocator.RepositorySchemaPath(RepositoryRoot);
+
+    /// <summary>
+    /// Resolves the stage's inputs. The run id is -RunId, else the state's pending_run_id, else its
+    /// last_run_id. The iteration folder is experiments/&lt;type&gt;/&lt;iteration_id&gt; for the first type that
+    /// exists among in_progress, plan, done.
+    /// </summary>
+    public static StageContext Resolve(string repositoryRoot, string? runId, string stateSchemaPath)
+    {
+        var root = Path.GetFullPath(repositoryRoot);
+        var state = AutolabState.Load(root, stateSchemaPath);
+        var context = new StageContext(root, state);
+        context.IterationPath = IterationTypes
+            .Select(type => Path.Combine(root, "experiments", type, state.IterationId))
+            .FirstOrDefault(Directory.Exists);
+        var chosen = !string.IsNullOrWhiteSpace(runId) ? runId!.Trim() : state.PendingRunId ?? state.LastRunId;
+        if (chosen is null)
+        {
+            return context;
+        }
+
+        if (!RunIdShape().IsMatch(chosen))
+        {
+            throw new AutolabException(
+                ErrorIds.StateInvalid,
+                AutolabErrorCategory.InvalidData,
+                $"The run id '{chosen}' is not a valid autolab run id (letters, digits, '.', '_' and '-', at most 128 characters). Fix {AutolabState.RelativePath} or -RunId.",
+                chosen);
+        }
+
+        context.RunId = chosen;
+        if (context.IterationPath is null)
+        {
+            throw new AutolabException(
+                ErrorIds.ManifestNotFound,
+                AutolabErrorCategory.ObjectNotFound,
+                $"The iteration folder for '{state.IterationId}' does not exist under {Path.Combine(root, "experiments")} (looked in in_progress, plan and done), so run {chosen} has no manifest. Complete the launch stage first.",
+                root);
+        }
+
+        context.BaseRun = new StageRun(chosen, ManifestPathOf(context.IterationPath, chosen), IsReplicate: false);
+        context.Replicates = state.RunGroup
+            .Where(id => !string.Equals(id, chosen, StringComparison.Ordinal) && RunIdShape().IsMatch(id))
+            .Select(id => new StageRun(id, ManifestPathOf(context.IterationPath, id), IsReplicate: true))
+            .ToArray();
+        return context;
+    }
+
+    /// <summary>The stage stops (nothing written) when a manifest it must read is missing, or autolab's schema is gone.</summary>
+    public void RequireManifestsAndSchema()
+    {
+        foreach (var run in new[] { BaseRun }.Concat(Replicates).OfType<StageRun>())
+        {
+            if (!File.Exists(run.ManifestPath))
+            {
+                throw new AutolabException(
+                    ErrorIds.ManifestNotFound,
+                    AutolabErrorCategory.ObjectNotFound,
+                    $"The run manifest '{run.ManifestPath}' of run {run.RunId} does not exist. Complete the launch stage (it writes the manifest) before slurm_monitor.",
+                    run.ManifestPath);
+            }
+        }
+
+        if (!File.Exists(ManifestSchemaPath))
+        {
+            throw new AutolabException(
+                ErrorIds.SchemaNotFound,
+                AutolabErrorCategory.ResourceUnavailable,
+                $"'{ManifestSchemaPath}' is missing: this autolab repository's scaffold is incomplete. Restore the schema (autolab's scaffold ships .autolab/schemas/run_manifest.schema.json) and run the stage again; nothing was written.",
+                ManifestSchemaPath);
+        }
+    }
+
+    /// <summary>The login node to poll through: the profile named by the manifest's remote_execution, unless it is shared_fs.</summary>
+    public string? RemoteHostFor(RunManifestDocument manifest)
+    {
+        var remote = manifest.Root.GetObject("remote_execution");
+        if (remote is null)
+        {
+            return null;
+        }
+
+        var profile = RemoteProfiles.Resolve(RepositoryRoot, remote.GetPathText("profile") is { Length: > 0 } name ? name : null);
+        return profile.IsSharedFilesystem ? null : profile.LoginHost;
+    }
+
+    public string RepoRelative(string path) => RepositoryLocator.ToRepoRelative(RepositoryRoot, path);
+
+    private static string ManifestPathOf(string iterationPath, string runId) =>
+        Path.Combine(iterationPath, "runs", runId, RunManifestDocument.FileName);
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    private static partial Regex RunIdShape();
+}
