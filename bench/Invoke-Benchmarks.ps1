@@ -8,7 +8,9 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $RepositoryRoot,
-    [int] $Repeat = 15
+    [int] $Repeat = 15,
+    [ValidateSet('Core', 'Scheduler', 'Sync', 'Stage')]
+    [string[]] $Section = @('Core', 'Scheduler', 'Sync', 'Stage')
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -85,6 +87,133 @@ function Measure-Scheduler {
     & scancel @running
 }
 
+function Get-Testbed {
+    $dir = if ($env:AUTOLAB_TESTBED_DIR) { $env:AUTOLAB_TESTBED_DIR } else { '/var/tmp/autolab-testbed' }
+    Get-Content -LiteralPath (Join-Path $dir 'testbed.json') -Raw | ConvertFrom-Json
+}
+
+function New-BenchRun([string] $Root, [string] $RunId = 'run_001', [string] $JobId = '1', [string] $Status = 'submitted') {
+    $runDir = Join-Path $Root "experiments/plan/iter1/runs/$RunId"
+    $null = New-Item -ItemType Directory -Path $runDir -Force
+    $manifest = [ordered]@{
+        schema_version = '1.0'; run_id = $RunId; iteration_id = 'iter1'; launch_mode = 'slurm'; host_mode = 'slurm'
+        command = 'sbatch x'; resource_request = [ordered]@{ cpus = 1; job_id = $JobId }; status = $Status
+        artifact_sync_to_local = [ordered]@{ status = 'pending' }
+        timestamps = [ordered]@{ started_at = [DateTimeOffset]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'") }
+        started_at = [DateTimeOffset]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"); job_id = $JobId
+    }
+    $path = Join-Path $runDir 'run_manifest.json'
+    [IO.File]::WriteAllText($path, ($manifest | ConvertTo-Json -Depth 5) + "`n")
+    return $path
+}
+
+function Measure-Sync {
+    # Side by side over the same sshd: Sync-RunArtifacts, rsync -a and scp -r (interleaved rounds,
+    # fresh destinations), then a re-sync with nothing changed.
+    $tb = Get-Testbed
+    $key = $tb.keys.ed25519
+    $sshOptions = "ssh -p $($tb.sshPort) -i $key -o UserKnownHostsFile=$($tb.knownHosts) -o BatchMode=yes"
+    $data = '/var/tmp/autolab-bench'
+    $big = Join-Path $data 'big'
+    $small = Join-Path $data 'small'
+    if (-not (Test-Path (Join-Path $big 'big.bin'))) {
+        $null = New-Item -ItemType Directory -Path $big -Force
+        & bash -c "head -c 1G /dev/urandom > '$big/big.bin'"
+    }
+    if (-not (Test-Path (Join-Path $small 'd49/f099.bin'))) {
+        $random = [Random]::new(5000)
+        $bytes = [byte[]]::new(4096)
+        foreach ($d in 0..49) {
+            $dir = Join-Path $small ('d{0:D2}' -f $d)
+            $null = New-Item -ItemType Directory -Path $dir -Force
+            foreach ($f in 0..99) { $random.NextBytes($bytes); [IO.File]::WriteAllBytes((Join-Path $dir ('f{0:D3}.bin' -f $f)), $bytes) }
+        }
+    }
+    $ssh = @{ Port = $tb.sshPort; KeyFilePath = $key; KnownHostsPath = $tb.knownHosts }
+    $scratch = Join-Path $data 'dest'
+    foreach ($case in @(@{ Name = '1 GiB file'; Source = $big; Bytes = 1GB; Rounds = 3 }, @{ Name = '5,000 files of 4 KiB'; Source = $small; Bytes = 5000 * 4096; Rounds = 3 })) {
+        $times = @{ module = @(); rsync = @(); scp = @() }
+        foreach ($round in 1..$case.Rounds) {
+            foreach ($method in 'module', 'rsync', 'scp') {
+                if (Test-Path $scratch) { Remove-Item $scratch -Recurse -Force }
+                $null = New-Item -ItemType Directory -Path (Join-Path $scratch '.autolab') -Force
+                $manifest = New-BenchRun $scratch
+                $runDir = Split-Path $manifest
+                & sync
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                switch ($method) {
+                    'module' { $result = Sync-RunArtifacts $manifest -Source "root@127.0.0.1:$($case.Source)" @ssh; if ($result.Status -ne 'ok') { throw "sync failed: $($result.Failures | Out-String)" } }
+                    'rsync' { & rsync -a -e $sshOptions "root@127.0.0.1:$($case.Source)/" "$runDir/"; if ($LASTEXITCODE) { throw 'rsync failed' } }
+                    'scp' { & scp -q -r -P $tb.sshPort -i $key -o "UserKnownHostsFile=$($tb.knownHosts)" -o BatchMode=yes "root@127.0.0.1:$($case.Source)" "$runDir/copy"; if ($LASTEXITCODE) { throw 'scp failed' } }
+                }
+                $times[$method] += $watch.Elapsed.TotalMilliseconds
+            }
+        }
+        $rsync = Get-Median $times.rsync
+        foreach ($method in 'module', 'rsync', 'scp') {
+            $ms = Get-Median $times[$method]
+            $target = switch ($method) { 'module' { if ($case.Bytes -ge 1GB) { 'at least 0.8 x rsync throughput' } else { 'at least rsync throughput' } } default { '(reference)' } }
+            '{0,-62} {1,10:N0} ms  {2,7:N1} MB/s  {3,5:N2} x rsync   target: {4}' -f "$($case.Name): $method", $ms, ($case.Bytes / 1MB / ($ms / 1000)), ($rsync / $ms), $target
+        }
+    }
+
+    # No-change re-sync of the 5,000 files: the destination is complete, nothing changed.
+    if (Test-Path $scratch) { Remove-Item $scratch -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path (Join-Path $scratch '.autolab') -Force
+    $manifest = New-BenchRun $scratch
+    $runDir = Split-Path $manifest
+    $null = Sync-RunArtifacts $manifest -Source "root@127.0.0.1:$small" @ssh
+    & rsync -a -e $sshOptions "root@127.0.0.1:$small/" "$runDir/"
+    $rsyncAgain = Measure-Median { & rsync -a -e $sshOptions "root@127.0.0.1:$small/" "$runDir/" } 5
+    $moduleAgain = Measure-Median { $r = Sync-RunArtifacts $manifest -Source "root@127.0.0.1:$small" @ssh; if ($r.PulledPaths.Count) { throw 'something was pulled' } } 5
+    $moduleCold = Measure-Median { Remove-Module Autolab.Slurm; Import-Module $ModulePath; $null = Sync-RunArtifacts $manifest -Source "root@127.0.0.1:$small" @ssh } 5
+    Write-Figure 'no-change re-sync, 5,000 files: rsync -a' $rsyncAgain 'ms' '(reference)'
+    Write-Figure 'no-change re-sync: Sync-RunArtifacts (pooled connection)' $moduleAgain 'ms' 'faster than rsync'
+    Write-Figure 'no-change re-sync: Sync-RunArtifacts (new connection)' $moduleCold 'ms' 'faster than rsync'
+    Remove-Item $scratch -Recurse -Force
+}
+
+function Measure-Stage {
+    # A cold stage pass on a running job against a bare pwsh, a warm pass, and the scheduler calls of
+    # one pass over 50 replicates.
+    $root = Join-Path ([IO.Path]::GetTempPath()) ('autolab-bench-stage-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path (Join-Path $root '.autolab/schemas') -Force
+    $null = New-Item -ItemType Directory -Path (Join-Path $root 'docs') -Force
+    Copy-Item (Join-Path $RepositoryRoot 'examples/autolab-repo/.autolab/schemas/run_manifest.schema.json') (Join-Path $root '.autolab/schemas/')
+    $job = (& sbatch --parsable --time=5 -c 1 --output=/dev/null --wrap 'sleep 240').Trim()
+    $array = (& sbatch --parsable --time=5 -c 1 --output=/dev/null --array=0-49 --wrap 'sleep 120').Trim()
+    try {
+        $null = New-BenchRun $root 'run_001' $job
+        $state = [ordered]@{ iteration_id = 'iter1'; stage = 'slurm_monitor'; stage_attempt = 0; last_run_id = 'run_001'; sync_status = 'pending'; max_stage_attempts = 3; max_total_iterations = 5 }
+        [IO.File]::WriteAllText((Join-Path $root '.autolab/state.json'), ($state | ConvertTo-Json) + "`n")
+        Start-Sleep -Seconds 2
+        $null = Invoke-SlurmMonitorStage -RepositoryRoot $root
+        $pwsh = Get-PwshInvocation
+        $exe = $pwsh[0]; $prefix = @($pwsh | Select-Object -Skip 1)
+        $bare = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command '1' | Out-Null } 7
+        $cold = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; Invoke-SlurmMonitorStage -RepositoryRoot '$root' | Out-Null; 1" | Out-Null } 7
+        Write-Figure 'cold pwsh: Import-Module + one stage pass (running job)' $cold 'ms' '(reference)'
+        Write-Figure 'cold stage pass adds to a bare pwsh -Command 1' ($cold - $bare) 'ms' 'under 400 ms'
+        $warm = Measure-Median { $null = Invoke-SlurmMonitorStage -RepositoryRoot $root } 9
+        $manifest = Join-Path $root 'experiments/plan/iter1/runs/run_001/run_manifest.json'
+        $scheduler = Measure-Median { $null = Get-SlurmJobState -ManifestPath $manifest } 9
+        Write-Figure 'warm stage pass (loaded session)' $warm 'ms' '(reference)'
+        Write-Figure 'warm stage pass minus the scheduler calls (sacct + squeue)' ($warm - $scheduler) 'ms' 'under 100 ms'
+
+        $group = foreach ($i in 0..49) { $id = 'rep_{0:D2}' -f $i; $null = New-BenchRun $root $id "${array}_$i"; $id }
+        $state.run_group = @($group)
+        [IO.File]::WriteAllText((Join-Path $root '.autolab/state.json'), ($state | ConvertTo-Json) + "`n")
+        $verbose = Invoke-SlurmMonitorStage -RepositoryRoot $root -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $sacctCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsacct\b' }).Count
+        $squeueCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsqueue\b' }).Count
+        '{0,-62} {1} sacct + {2} squeue = {3}   target: at most 2' -f 'scheduler calls, one pass over 50 replicate runs', $sacctCalls, $squeueCalls, ($sacctCalls + $squeueCalls)
+    }
+    finally {
+        & scancel $job $array
+        Remove-Item $root -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
 $work = Join-Path ([IO.Path]::GetTempPath()) ("autolab-bench-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $null = New-Item -ItemType Directory -Path (Join-Path $work '.autolab') -Force
 $null = New-Item -ItemType Directory -Path (Join-Path $work 'docs') -Force
@@ -93,6 +222,7 @@ $null = New-Item -ItemType Directory -Path $runDir -Force
 try {
     "== Autolab.Slurm benchmarks ($(Get-Date -Format s), $([Environment]::ProcessorCount) cores, pwsh $($PSVersionTable.PSVersion))"
 
+    if ($Section -contains 'Core') {
     # --- Ledger: one line updated in a 10,000-line ledger --------------------------------------
     $lines = [Collections.Generic.List[string]]::new()
     $lines.Add('# SLURM Job Ledger'); $lines.Add('')
@@ -137,13 +267,16 @@ try {
         $line = & dotnet $bench parse 100000
         '{0,-62} {1}   target: at least 1 million rows/s' -f 'sacct parser', ($line -replace '^sacct parse: ', '')
     }
+    }
 
-    # --- The scheduler: calls and wall time against the real cluster ---------------------------
+    # --- The scheduler, the sync and the stage against the real cluster and sshd ---------------
     if (Get-Command sbatch -ErrorAction SilentlyContinue) {
-        Measure-Scheduler
+        if ($Section -contains 'Scheduler') { Measure-Scheduler }
+        if ($Section -contains 'Sync') { Measure-Sync }
+        if ($Section -contains 'Stage') { Measure-Stage }
     }
     else {
-        'scheduler benchmarks skipped: no sbatch on PATH (run tests/infra/up.sh)'
+        'scheduler, sync and stage benchmarks skipped: no sbatch on PATH (run tests/infra/up.sh)'
     }
 }
 finally {

@@ -81,12 +81,14 @@ function Invoke-SlurmMonitorStage {
             Write-Progress -Activity 'Invoke-SlurmMonitorStage' -Completed
             $result
         }
-        catch [Autolab.Slurm.Errors.AutolabException] {
-            $PSCmdlet.ThrowTerminatingError((New-AutolabErrorRecord $_.Exception))
-        }
-        catch [System.Management.Automation.ActionPreferenceStopException] {
-            # A cmdlet of the pass met an error that stops the stage (schema violation, unreadable file...).
-            $PSCmdlet.ThrowTerminatingError($_.ErrorRecord)
+        catch {
+            # Errors that stop the stage: the module's own (possibly wrapped by a .NET method call), or a
+            # cmdlet of the pass that met one (schema violation, unreadable file...). Anything else is a bug.
+            $exception = $_.Exception
+            while ($null -ne $exception -and $exception -isnot [Autolab.Slurm.Errors.AutolabException]) { $exception = $exception.InnerException }
+            if ($null -ne $exception) { $PSCmdlet.ThrowTerminatingError((New-AutolabErrorRecord $exception)) }
+            if ($_.Exception -is [System.Management.Automation.ActionPreferenceStopException]) { $PSCmdlet.ThrowTerminatingError($_.Exception.ErrorRecord) }
+            throw
         }
     }
 }
@@ -117,7 +119,7 @@ function Invoke-MonitorPass {
     }
 
     $runs = if ($group.Count -gt 0) { $group } else { @($Context.BaseRun) }
-    $paths = @($runs | ForEach-Object ManifestPath)
+    $paths = @($runs | ForEach-Object { $_.ManifestPath })
 
     # An interactive allocation that already completed with a good sync becomes synced (row 5), unpolled.
     foreach ($path in $paths) {
@@ -135,16 +137,16 @@ function Invoke-MonitorPass {
     foreach ($hostGroup in ($toPoll | Group-Object { [string]$Context.RemoteHostFor([Autolab.Slurm.Manifest.RunManifestDocument]::Load($_)) })) {
         $remote = @{}
         if ($hostGroup.Name) { $remote = @{ ComputerName = $hostGroup.Name } + $Ssh }
-        $schedulerErrors = $null
-        $states = @(Get-SlurmJobState -ManifestPath $hostGroup.Group -TimeoutSec $SchedulerTimeoutSec @remote -ErrorAction SilentlyContinue -ErrorVariable schedulerErrors)
-        foreach ($failure in @($schedulerErrors)) {
-            if ($failure.FullyQualifiedErrorId -notlike 'Scheduler*') { throw $failure }
-            # Row 2: the scheduler could not be asked. Keep the status; say so in the ledger and the result.
+        $query = Invoke-Contained 'Get-SlurmJobState' (@{ ManifestPath = [string[]]$hostGroup.Group; TimeoutSec = $SchedulerTimeoutSec } + $remote)
+        $states = $query.Output
+        foreach ($failure in $query.Errors) {
+            if ($failure.FullyQualifiedErrorId -notlike 'Scheduler*') { $PSCmdlet.ThrowTerminatingError($failure) }
+            # Row 2: the scheduler could not be asked. Keep the status; say so in the ledger and the result,
+            # in words that stay the same from pass to pass (so the ledger note is not repeated).
             $target = [string]$failure.TargetObject
             $jobId = if (Test-Path -LiteralPath $target -PathType Leaf) { [Autolab.Slurm.Manifest.RunManifestDocument]::Load($target).PollJobId } else { $target }
-            $reason = $failure.FullyQualifiedErrorId.Split(',')[0] + ': ' + ($failure.Exception.Message -replace '^Job \S+ \([^)]*\): ', '')
-            if ($reason.Length -gt 300) { $reason = $reason.Substring(0, 300) + ' [shortened]' }
-            $sentence = $rules::ProbeLimitation([string[]]@($jobId), $reason)
+            $detail = if ($failure.Exception -is [Autolab.Slurm.Errors.AutolabException] -and $failure.Exception.Detail) { $failure.Exception.Detail } else { $failure.Exception.Message }
+            $sentence = $rules::ProbeLimitation([string[]]@($jobId), $failure.FullyQualifiedErrorId.Split(',')[0] + ': ' + $detail)
             $probe.Add($sentence)
             if ($target -and -not $notes.ContainsKey($target)) { $notes[$target] = $sentence }
         }
@@ -218,6 +220,28 @@ function Invoke-MonitorPass {
     $result.ProbeLimitation = $probeText
     if ($probeText) { $result.Message = "$($decision.Message) (the scheduler could not be asked this time)" }
     return $result
+}
+
+function Invoke-Contained {
+    # Runs a cmdlet in a nested pipeline of this runspace, so the errors it reports (a scheduler that
+    # cannot be asked) come back here instead of reaching the caller's error stream and $Error: the stage
+    # handles them itself. Verbose and warning records are passed on.
+    param([string] $Command, [hashtable] $Parameters)
+    $shell = [powershell]::Create([System.Management.Automation.RunspaceMode]::CurrentRunspace)
+    try {
+        # Continue, whatever the caller's preference: the errors are collected, never thrown here.
+        $null = $shell.AddCommand($Command).AddParameters($Parameters).AddParameter('ErrorAction', 'Continue')
+        if ($VerbosePreference -ne 'SilentlyContinue') { $null = $shell.AddParameter('Verbose') }
+        $output = $shell.Invoke()
+        foreach ($record in $shell.Streams.Verbose) { Write-Verbose $record.Message }
+        foreach ($record in $shell.Streams.Warning) { Write-Warning $record.Message }
+        $errors = @($shell.Streams.Error)
+        foreach ($record in $errors) { $global:Error.Remove($record) }
+        [pscustomobject]@{ Output = @($output); Errors = $errors }
+    }
+    finally {
+        $shell.Dispose()
+    }
 }
 
 function Add-Update {

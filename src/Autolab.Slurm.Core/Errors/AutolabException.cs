@@ -41,6 +41,12 @@ public class AutolabException : Exception
 
     /// <summary>The file path, job id or host the error concerns (becomes the ErrorRecord's TargetObject).</summary>
     public object? Target { get; }
+
+    /// <summary>
+    /// The cause in a few stable words (a scheduler's own stderr, say), without paths or command lines that
+    /// change from call to call: what a ledger note or a probe limitation quotes.
+    /// </summary>
+    public string? Detail { get; init; }
 }
 
 /// <summary>The stable error ids of interface.md ("Error ids"). Never rename one: tests and users match them.</summary>

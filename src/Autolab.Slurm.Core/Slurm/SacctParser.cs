@@ -126,7 +126,10 @@ public static class SacctParser
             ErrorIds.SchedulerOutputInvalid,
             AutolabErrorCategory.InvalidData,
             $"'{commandLine}' printed output that cannot be parsed (line {line}: {detail}): '{Truncate(text)}'. Check that the Slurm client matches the controller (22.05 or later) and that no wrapper script alters sacct's output.",
-            commandLine);
+            commandLine)
+        {
+            Detail = "unparseable scheduler output: " + detail,
+        };
 
     /// <summary>
     /// Shares the strings that repeat from row to row (states, partitions, node lists, cluster names)

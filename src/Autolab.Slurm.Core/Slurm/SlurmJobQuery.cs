@@ -219,7 +219,10 @@ public sealed class SlurmJobQuery
                             ErrorIds.SchedulerOutputInvalid,
                             AutolabErrorCategory.InvalidData,
                             $"'{result.CommandLine}' reported an error on stderr although it exited 0: {result.StandardError.Trim()}. The installed squeue may not know one of the requested fields.",
-                            result.CommandLine);
+                            result.CommandLine)
+                        {
+                            Detail = "squeue printed an error: " + LastLines(result.StandardError),
+                        };
                     }
 
                     squeue = new ComponentIndex(SqueueParser.Parse(result.StandardOutput, command.ShortDisplay).Select(FromSqueue));
@@ -271,7 +274,10 @@ public sealed class SlurmJobQuery
                 AutolabErrorCategory.OperationTimeout,
                 $"{ex.Message} (on {_runner.Location}). The controller or slurmdbd may be overloaded or down; try again later or raise -TimeoutSec.",
                 command.ShortDisplay,
-                ex);
+                ex)
+            {
+                Detail = string.Create(CultureInfo.InvariantCulture, $"{command.Program} did not answer within {Timeout.TotalSeconds:0} s"),
+            };
         }
         catch (CommandStartException ex)
         {
@@ -280,7 +286,10 @@ public sealed class SlurmJobQuery
                 AutolabErrorCategory.ResourceUnavailable,
                 $"'{command.ShortDisplay}' could not run on {_runner.Location}: {ex.Message} Install the Slurm client (sacct, squeue) or run where it is, or use -ComputerName to ask a login node.",
                 command.ShortDisplay,
-                ex);
+                ex)
+            {
+                Detail = $"{command.Program} could not run on {_runner.Location}",
+            };
         }
     }
 
@@ -289,10 +298,16 @@ public sealed class SlurmJobQuery
             ErrorIds.SchedulerUnavailable,
             AutolabErrorCategory.ResourceUnavailable,
             string.Create(CultureInfo.InvariantCulture, $"'{command.ShortDisplay}' failed on {_runner.Location} with exit code {result.ExitCode}: {LastLines(result.StandardError)}. Check that slurmctld/slurmdbd are up (sinfo, sacctmgr show cluster), then try again."),
-            command.ShortDisplay);
+            command.ShortDisplay)
+        {
+            Detail = string.Create(CultureInfo.InvariantCulture, $"{command.Program} exited {result.ExitCode}: {LastLines(result.StandardError)}"),
+        };
 
     private static AutolabException ForId(AutolabException error, JobRequest request) =>
-        new(error.ErrorId, error.Category, $"Job {request.Id}{(request.ManifestPath is null ? string.Empty : $" ({request.ManifestPath})")}: {error.Message}", request.ManifestPath ?? (object)request.Id.Text, error);
+        new(error.ErrorId, error.Category, $"Job {request.Id}{(request.ManifestPath is null ? string.Empty : $" ({request.ManifestPath})")}: {error.Message}", request.ManifestPath ?? (object)request.Id.Text, error)
+        {
+            Detail = error.Detail ?? error.Message,
+        };
 
     private static string LastLines(string text)
     {

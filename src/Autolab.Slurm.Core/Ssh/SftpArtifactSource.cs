@@ -22,13 +22,17 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
     private readonly string _root;
     private string? _canonicalRoot;
 
-    public SftpArtifactSource(SshSession session, string remoteRoot)
+    private readonly string _host;
+
+    /// <param name="host">The host as the user named it (an alias or an address), for Display; the pooled session may have been opened under another name for the same target.</param>
+    public SftpArtifactSource(SshSession session, string remoteRoot, string? host = null)
     {
         _session = session;
+        _host = host ?? session.Target.Alias;
         _root = remoteRoot.Length > 1 ? remoteRoot.TrimEnd('/') : remoteRoot;
     }
 
-    public string Display => $"{_session.Target.UserName}@{_session.Target.Alias}:{_root}";
+    public string Display => $"{_session.Target.UserName}@{_host}:{_root}";
 
     public int MaxConcurrency => 16;
 

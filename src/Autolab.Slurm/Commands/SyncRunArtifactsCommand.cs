@@ -105,7 +105,7 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
         {
             source = plan.Kind == SyncSourceKind.LocalDirectory
                 ? new LocalDirectorySource(plan.Path!)
-                : new SftpArtifactSource(SshConnectionPool.Shared.Get(SshOptions(plan.Host!, plan.User)), plan.Path!);
+                : new SftpArtifactSource(SshConnectionPool.Shared.Get(SshOptions(plan.Host!, plan.User)), plan.Path!, ComputerName ?? plan.Host);
         }
         catch (AutolabException ex)
         {
