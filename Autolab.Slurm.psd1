@@ -14,7 +14,7 @@
     # The models (SlurmJobState, ...) live in the Core assembly; load it so their types resolve in scripts.
     RequiredAssemblies   = @('Autolab.Slurm.Core.dll')
     NestedModules        = @('Autolab.Slurm.dll')
-    FormatsToProcess     = @('Autolab.Slurm.Format.ps1xml')
+    # The table views (Autolab.Slurm.Format.ps1xml) are loaded by the psm1, so that a script can skip them.
     FunctionsToExport    = @('Invoke-SlurmMonitorStage')
     CmdletsToExport      = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList')
     VariablesToExport    = @()

@@ -192,8 +192,11 @@ function Measure-Stage {
         $exe = $pwsh[0]; $prefix = @($pwsh | Select-Object -Skip 1)
         $bare = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command '1' | Out-Null } 7
         $cold = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; Invoke-SlurmMonitorStage -RepositoryRoot '$root' | Out-Null; 1" | Out-Null } 7
+        $entry = Join-Path (Split-Path $ModulePath) 'bin/slurm-monitor.ps1'
+        $coldEntry = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -File $entry -RepositoryRoot $root | Out-Null } 7
         Write-Figure 'cold pwsh: Import-Module + one stage pass (running job)' $cold 'ms' '(reference)'
         Write-Figure 'cold stage pass adds to a bare pwsh -Command 1' ($cold - $bare) 'ms' 'under 400 ms'
+        Write-Figure 'cold bin/slurm-monitor.ps1 (JSON, no table views) adds' ($coldEntry - $bare) 'ms' 'under 400 ms'
         $warm = Measure-Median { $null = Invoke-SlurmMonitorStage -RepositoryRoot $root } 9
         $manifest = Join-Path $root 'experiments/plan/iter1/runs/run_001/run_manifest.json'
         $scheduler = Measure-Median { $null = Get-SlurmJobState -ManifestPath $manifest } 9
@@ -203,9 +206,26 @@ function Measure-Stage {
         $group = foreach ($i in 0..49) { $id = 'rep_{0:D2}' -f $i; $null = New-BenchRun $root $id "${array}_$i"; $id }
         $state.run_group = @($group)
         [IO.File]::WriteAllText((Join-Path $root '.autolab/state.json'), ($state | ConvertTo-Json) + "`n")
-        $verbose = Invoke-SlurmMonitorStage -RepositoryRoot $root -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
-        $sacctCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsacct\b' }).Count
-        $squeueCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsqueue\b' }).Count
+        # Count the calls with wrappers first on PATH that log each call and run the real command.
+        $wrappers = Join-Path $root 'wrappers'
+        $null = New-Item -ItemType Directory -Path $wrappers -Force
+        $calls = Join-Path $root 'calls.log'
+        foreach ($tool in 'sacct', 'squeue') {
+            $real = (Get-Command $tool -CommandType Application | Select-Object -First 1).Source
+            [IO.File]::WriteAllText((Join-Path $wrappers $tool), "#!/bin/sh`necho $tool >> '$calls'`nexec '$real' `"`$@`"`n")
+            & chmod +x (Join-Path $wrappers $tool)
+        }
+        $savedPath = $env:PATH
+        try {
+            $env:PATH = "$wrappers$([IO.Path]::PathSeparator)$savedPath"
+            $null = Invoke-SlurmMonitorStage -RepositoryRoot $root
+        }
+        finally {
+            $env:PATH = $savedPath
+        }
+        $logged = @(Get-Content -LiteralPath $calls -ErrorAction SilentlyContinue)
+        $sacctCalls = @($logged | Where-Object { $_ -eq 'sacct' }).Count
+        $squeueCalls = @($logged | Where-Object { $_ -eq 'squeue' }).Count
         '{0,-62} {1} sacct + {2} squeue = {3}   target: at most 2' -f 'scheduler calls, one pass over 50 replicate runs', $sacctCalls, $squeueCalls, ($sacctCalls + $squeueCalls)
     }
     finally {

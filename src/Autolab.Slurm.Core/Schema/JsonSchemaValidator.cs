@@ -52,21 +52,7 @@ public static class JsonSchemaValidator
         }
 
         var lowered = SchemaLowering.Lower(document, full);
-        JsonSchema schema;
-        try
-        {
-            schema = JsonSchema.FromJsonAsync(lowered.ToString(Formatting.None), full).GetAwaiter().GetResult();
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
-        {
-            throw new AutolabException(
-                ErrorIds.SchemaKeywordUnsupported,
-                AutolabErrorCategory.InvalidData,
-                $"The schema '{full}' could not be compiled: {ex.Message}. Simplify it to the keywords listed in about_Autolab.Slurm.",
-                full,
-                ex);
-        }
-
+        var schema = SchemaCompiler.Compile(lowered, full);
         Cache[full] = (info.LastWriteTimeUtc, info.Length, schema);
         return schema;
     }
