@@ -56,8 +56,8 @@ function Wait-Jobs([string[]] $Ids, [int] $TimeoutSec = 300) {
 
 function Measure-Scheduler {
     $env:SLURM_TIME_FORMAT = '%s'
-    $single = (& sbatch --parsable --time=1 -c 1 --wrap true).Trim()
-    $array = (& sbatch --parsable --time=1 -c 1 --array=0-499 --wrap true).Trim()
+    $single = (& sbatch --parsable --time=1 -c 1 --output=/dev/null --wrap true).Trim()
+    $array = (& sbatch --parsable --time=1 -c 1 --output=/dev/null --array=0-499 --wrap true).Trim()
     $taskIds = 0..499 | ForEach-Object { "${array}_$_" }
     Wait-Jobs @($single)
     Wait-Jobs $taskIds 600
@@ -78,7 +78,7 @@ function Measure-Scheduler {
     $squeueCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsqueue\b' }).Count
     '{0,-62} {1} sacct, {2} squeue   target: one sacct, at most one squeue' -f 'scheduler calls for 500 finished ids', $sacctCalls, $squeueCalls
 
-    $running = 1..5 | ForEach-Object { (& sbatch --parsable --time=2 -c 1 --wrap 'sleep 60').Trim() }
+    $running = 1..5 | ForEach-Object { (& sbatch --parsable --time=2 -c 1 --output=/dev/null --wrap 'sleep 60').Trim() }
     $mixed = @($taskIds | Select-Object -First 495) + $running
     $verbose = Get-SlurmJobState -JobId $mixed -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
     $sacctCalls = @($verbose | Where-Object { $_.Message -match '^ran: .*\bsacct\b' }).Count
