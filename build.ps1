@@ -66,7 +66,6 @@ $StagedAssemblies = @(
 $ProvidedByPwsh = @('Newtonsoft.Json.dll', 'System.Management.Automation.dll')
 $ModuleFiles = @(
     @{ Source = "$ModuleName.psd1"; Target = "$ModuleName.psd1" }
-    @{ Source = "module/$ModuleName.psm1"; Target = "$ModuleName.psm1" }
     @{ Source = "module/$ModuleName.Format.ps1xml"; Target = "$ModuleName.Format.ps1xml" }
     @{ Source = 'schemas/run_manifest.schema.json'; Target = 'schemas/run_manifest.schema.json' }
     @{ Source = 'schemas/state.schema.json'; Target = 'schemas/state.schema.json' }
@@ -118,10 +117,7 @@ function Invoke-Build {
         $null = New-Item -ItemType Directory -Path (Split-Path $target) -Force
         Copy-Item -LiteralPath (Join-Path $Root $file.Source) -Destination $target
     }
-    $publicSource = Join-Path $Root 'module/Public'
-    if (Test-Path -LiteralPath $publicSource) {
-        Copy-Item -LiteralPath $publicSource -Destination (Join-Path $StageDir 'Public') -Recurse
-    }
+    Write-StagedRootModule -Target (Join-Path $StageDir "$ModuleName.psm1")
     $binSource = Join-Path $Root 'module/bin'
     if (Test-Path -LiteralPath $binSource) {
         Copy-Item -LiteralPath $binSource -Destination (Join-Path $StageDir 'bin') -Recurse
@@ -129,6 +125,20 @@ function Invoke-Build {
     Build-Help
     Write-Host "Staged: $StageDir"
     Write-Host "Use it:  Import-Module $StageDir/$ModuleName.psd1"
+}
+
+function Write-StagedRootModule {
+    <# The staged psm1: the source psm1 with its "Public functions" region replaced by the text of
+       module/Public/*.ps1 (one file to read and compile on import instead of one per function). #>
+    param([Parameter(Mandatory)] [string] $Target)
+    $source = [IO.File]::ReadAllText((Join-Path $Root "module/$ModuleName.psm1"))
+    $pattern = '(?ms)^#region Public functions\r?\n.*?^#endregion\r?\n'
+    if ($source -notmatch $pattern) { throw "module/$ModuleName.psm1 has no '#region Public functions' ... '#endregion' block for the build to fill." }
+    $functions = foreach ($file in (Get-ChildItem -LiteralPath (Join-Path $Root 'module/Public') -Filter '*.ps1' | Sort-Object Name)) {
+        "#region $($file.Name)`n" + [IO.File]::ReadAllText($file.FullName).TrimEnd() + "`n#endregion`n"
+    }
+    $staged = [regex]::Replace($source, $pattern, { param($m) ($functions -join "`n") })
+    [IO.File]::WriteAllText($Target, $staged)
 }
 
 function Build-Help {

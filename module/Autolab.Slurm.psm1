@@ -1,23 +1,18 @@
 # The script half of Autolab.Slurm. The compiled cmdlets come from Autolab.Slurm.dll (NestedModules);
 # script functions live one per file under Public/ and are dot-sourced here.
-param(
-    # 'NoFormatData' skips the table views: loading any format file starts PowerShell's formatting
-    # system (about 150-250 ms in a cold process), which a script that only emits JSON never needs.
-    # bin/slurm-monitor.ps1 imports the module this way; everyone else gets the views.
-    [string[]] $Option = @()
-)
 Set-StrictMode -Version Latest
 
-if ($Option -notcontains 'NoFormatData') {
-    Update-FormatData -PrependPath ([IO.Path]::Combine($PSScriptRoot, 'Autolab.Slurm.Format.ps1xml'))
-}
-
-# .NET calls instead of Test-Path/Get-ChildItem: the provider cmdlets cost ~100 ms on a cold import.
+#region Public functions
+# In the source tree the functions are dot-sourced from Public/, one per file. build.ps1 replaces this
+# region in the staged psm1 with the files' text, which spares a cold import one file read and script
+# compilation per file. .NET calls rather than Test-Path/Get-ChildItem: the provider cmdlets would
+# autoload Microsoft.PowerShell.Management (about 100 ms in a cold process).
 $publicFolder = [IO.Path]::Combine($PSScriptRoot, 'Public')
 if ([IO.Directory]::Exists($publicFolder)) {
     foreach ($file in [IO.Directory]::GetFiles($publicFolder, '*.ps1')) {
         . $file
     }
 }
+#endregion
 
 Export-ModuleMember -Function Invoke-SlurmMonitorStage -Cmdlet Get-SlurmJobState, Sync-RunArtifacts, Update-RunManifest, Update-SlurmJobList

@@ -44,7 +44,7 @@ function Invoke-SlurmMonitorStage {
     process {
         # The function composes the cmdlets; every decision is made by Autolab.Slurm.Stage.StageRules (C#).
         $root = if ($RepositoryRoot) { $PSCmdlet.GetUnresolvedProviderPathFromPSPath($RepositoryRoot) } else { $PSCmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath }
-        $stateSchema = [IO.Path]::Combine($PSScriptRoot, '..', 'schemas', 'state.schema.json')
+        $stateSchema = [IO.Path]::Combine($ExecutionContext.SessionState.Module.ModuleBase, 'schemas', 'state.schema.json')
         $ssh = @{}
         foreach ($name in 'KeyFilePath', 'KeyPassphrase', 'KnownHostsPath', 'SshConfigPath', 'AcceptNewHostKey') {
             if ($PSBoundParameters.ContainsKey($name)) { $ssh[$name] = $PSBoundParameters[$name] }
@@ -78,7 +78,7 @@ function Invoke-SlurmMonitorStage {
                 if ($delay -gt $remaining) { $delay = $remaining }
                 Wait-NextPoll -Result $result -Delay $delay -Elapsed $started.Elapsed
             }
-            Write-Progress -Activity 'Invoke-SlurmMonitorStage' -Completed
+            if ($Wait) { Write-Progress -Activity 'Invoke-SlurmMonitorStage' -Completed }
             $result
         }
         catch {
@@ -134,10 +134,18 @@ function Invoke-MonitorPass {
             $m = [Autolab.Slurm.Manifest.RunManifestDocument]::Load($_)
             $m.IsSlurmRun -and $rules::NeedsPolling($m)
         })
-    foreach ($hostGroup in ($toPoll | Group-Object { [string]$Context.RemoteHostFor([Autolab.Slurm.Manifest.RunManifestDocument]::Load($_)) })) {
+    # Grouped by login host ('' = this machine) with a dictionary, not Group-Object: the Utility module
+    # that cmdlet lives in costs about 100 ms to autoload in a cold stage process.
+    $byHost = [ordered]@{}
+    foreach ($path in $toPoll) {
+        $hostName = [string]$Context.RemoteHostFor([Autolab.Slurm.Manifest.RunManifestDocument]::Load($path))
+        if (-not $byHost.Contains($hostName)) { $byHost[$hostName] = [Collections.Generic.List[string]]::new() }
+        $byHost[$hostName].Add($path)
+    }
+    foreach ($hostName in @($byHost.Keys)) {
         $remote = @{}
-        if ($hostGroup.Name) { $remote = @{ ComputerName = $hostGroup.Name } + $Ssh }
-        $query = Invoke-Contained 'Get-SlurmJobState' (@{ ManifestPath = [string[]]$hostGroup.Group; TimeoutSec = $SchedulerTimeoutSec } + $remote)
+        if ($hostName) { $remote = @{ ComputerName = $hostName } + $Ssh }
+        $query = Invoke-Contained 'Get-SlurmJobState' (@{ ManifestPath = $byHost[$hostName].ToArray(); TimeoutSec = $SchedulerTimeoutSec } + $remote)
         $states = $query.Output
         foreach ($failure in $query.Errors) {
             if ($failure.FullyQualifiedErrorId -notlike 'Scheduler*') { $PSCmdlet.ThrowTerminatingError($failure) }
@@ -147,7 +155,7 @@ function Invoke-MonitorPass {
             $jobId = if (Test-Path -LiteralPath $target -PathType Leaf) { [Autolab.Slurm.Manifest.RunManifestDocument]::Load($target).PollJobId } else { $target }
             $detail = if ($failure.Exception -is [Autolab.Slurm.Errors.AutolabException] -and $failure.Exception.Detail) { $failure.Exception.Detail } else { $failure.Exception.Message }
             $sentence = $rules::ProbeLimitation([string[]]@($jobId), $failure.FullyQualifiedErrorId.Split(',')[0] + ': ' + $detail)
-            $probe.Add($sentence)
+            if (-not $probe.Contains($sentence)) { $probe.Add($sentence) }
             if ($target -and -not $notes.ContainsKey($target)) { $notes[$target] = $sentence }
         }
         foreach ($jobState in $states) {
@@ -198,7 +206,7 @@ function Invoke-MonitorPass {
 
     $baseFinal = [Autolab.Slurm.Manifest.RunManifestDocument]::Load($Context.BaseRun.ManifestPath)
     $decision = $rules::Decide($baseFinal.RawStatus)
-    $probeText = if ($probe.Count) { ($probe | Select-Object -Unique) -join '; ' } else { $null }
+    $probeText = if ($probe.Count) { $probe -join '; ' } else { $null }
     if ($group.Count -gt 0) {
         $jobIds = ($final | ForEach-Object { $_.PollJobId }) -join ', '
         $schedulerText = $rules::CountStates([string[]]@($final | ForEach-Object { $rules::RecordedState($_) }))

@@ -18,6 +18,13 @@ public static class JsonSchemaValidator
 {
     private static readonly ConcurrentDictionary<string, (DateTime Stamp, long Length, JsonSchema Schema)> Cache = new(StringComparer.Ordinal);
 
+    // No format validators: lowering drops "format" (autolab treats it as an annotation), and NJsonSchema's
+    // default set costs tens of milliseconds to build on a cold start for nothing.
+    private static readonly NJsonSchema.Validation.JsonSchemaValidator Validator = new(new JsonSchemaValidatorSettings
+    {
+        FormatValidators = Array.Empty<NJsonSchema.Validation.FormatValidators.IFormatValidator>(),
+    });
+
     public static JsonSchema Load(string schemaPath)
     {
         var full = Path.GetFullPath(schemaPath);
@@ -60,7 +67,7 @@ public static class JsonSchemaValidator
     /// <summary>Validation messages (empty when valid), one per problem, each with its JSON path.</summary>
     public static IReadOnlyList<string> Validate(JsonSchema schema, RawNode document)
     {
-        var errors = schema.Validate(ToJToken(document));
+        var errors = Validator.Validate(ToJToken(document), schema, SchemaType.JsonSchema);
         var messages = new List<string>();
         Flatten(errors, messages, 0);
         return messages;
