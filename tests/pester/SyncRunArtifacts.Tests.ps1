@@ -745,6 +745,39 @@ Describe 'Sync-RunArtifacts' {
         }
     }
 
+    Context 'a connection torn in the middle of the one-stream path' {
+        It 'puts only whole files under their final names, and the next sync completes the rest' {
+            $case = New-SyncCase
+            # 400 files of 16 KiB (6.4 MB): the stream is cut about a third of the way through.
+            $names = 0..399 | ForEach-Object { 'many/d{0}/f{1:D3}.bin' -f ($_ % 4), $_ }
+            foreach ($name in $names) { $null = Set-TestFile $case.Remote $name -Bytes (New-RandomBytes 16KB -Seed ([array]::IndexOf($names, $name))) }
+            $relay = Start-Relay -CutAfterBytes 2MB
+            try {
+                $kh = New-KnownHosts -ForPort $relay.Port
+                $torn = Invoke-Sync $case -With (Merge-SshParameter @{ Source = $case.Source; Port = $relay.Port; KnownHostsPath = $kh })
+                $relay.Process.WaitForExit(20000) | Should -BeTrue -Because 'the relay exits once it has cut'
+            }
+            finally {
+                if (-not $relay.Process.HasExited) { $relay.Process.Kill() }
+            }
+            $r = $torn.Result[0]
+            $r.Status | Should -Be 'failed'
+            @($r.Failures).Count | Should -BeGreaterThan 0
+            $landed = @(Get-ChildItem -LiteralPath (Join-Path $case.RunDir 'many') -Recurse -File -ErrorAction SilentlyContinue | Where-Object Name -NotLike '.*')
+            $landed.Count | Should -BeGreaterThan 0 -Because 'the files before the cut arrived'
+            $landed.Count | Should -BeLessThan $names.Count -Because 'the files after the cut did not'
+            @($r.PulledPaths).Count | Should -Be $landed.Count
+            Assert-CleanSync $case $torn -AllowPartial
+
+            $again = Invoke-Sync $case -With (Merge-SshParameter @{ Source = $case.Source })
+            $again.Errors | Should -BeNullOrEmpty
+            $again.Result[0].Status | Should -Be 'ok'
+            @($again.Result[0].PulledPaths).Count | Should -Be ($names.Count - $landed.Count)
+            @(Get-ChildItem -LiteralPath (Join-Path $case.RunDir 'many') -Recurse -File | Where-Object Name -NotLike '.*').Count | Should -Be $names.Count
+            Assert-CleanSync $case $again
+        }
+    }
+
     Context 'byte counts' {
         It 'reports exactly the bytes of the files a fresh pull transferred, every time' {
             # Several parallel multi-MB transfers, repeated: a count that depends on thread timing shows up here.

@@ -43,7 +43,8 @@ public interface IArtifactSource : IDisposable
 public interface IBulkArtifactSource
 {
     /// <summary>
-    /// Streams <paramref name="entries"/>, calling <paramref name="receive"/> for each delivered file in turn.
+    /// Streams <paramref name="entries"/>, calling <paramref name="receive"/> for each file that arrived whole
+    /// (possibly from several threads at once: <paramref name="receive"/> must be thread-safe).
     /// Returns the relative paths delivered; the caller transfers the others one by one.
     /// </summary>
     Task<IReadOnlySet<string>> CopyManyAsync(IReadOnlyList<SourceEntry> entries, Func<SourceEntry, Stream, CancellationToken, Task> receive, CancellationToken cancellationToken);

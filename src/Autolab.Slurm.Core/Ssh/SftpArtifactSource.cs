@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Text;
+using System.Threading.Channels;
 using Autolab.Slurm.Artifacts;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.Execution;
@@ -236,8 +238,14 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
                 await stdin.WriteAsync(names, cancellationToken).ConfigureAwait(false);
             }
 
-            using (var reader = new TarReader(new BufferedStream(exec.OutputStream, 1 << 20)))
+            // The stream is read on this thread; each whole file goes to one of a few writers, so creating
+            // thousands of small files (where the time goes) overlaps instead of queueing behind the stream.
+            var queue = Channel.CreateBounded<(SourceEntry Entry, byte[] Buffer, int Length)>(
+                new BoundedChannelOptions(BulkQueueLength) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            var writers = Enumerable.Range(0, BulkWriters).Select(_ => Task.Run(() => WriteQueuedAsync(queue.Reader, receive, cancellationToken), CancellationToken.None)).ToArray();
+            try
             {
+                using var reader = new TarReader(new BufferedStream(exec.OutputStream, 1 << 20));
                 TarEntry? entry;
                 while ((entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false)) is not null)
                 {
@@ -246,13 +254,33 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
                         || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)
                         || !wanted.TryGetValue(name, out var listed)
                         || entry.Length != listed.Size
-                        || !delivered.Add(name))
+                        || entry.Length > int.MaxValue
+                        || delivered.Contains(name))
                     {
                         continue;
                     }
 
-                    await receive(listed, entry.DataStream, cancellationToken).ConfigureAwait(false);
+                    // Only a file read whole counts as delivered: one cut off by a broken stream goes file by file.
+                    var length = (int)entry.Length;
+                    var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+                    try
+                    {
+                        await entry.DataStream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        throw;
+                    }
+
+                    delivered.Add(name);
+                    await queue.Writer.WriteAsync((listed, buffer, length), cancellationToken).ConfigureAwait(false);
                 }
+            }
+            finally
+            {
+                queue.Writer.TryComplete();
+                await Task.WhenAll(writers).ConfigureAwait(false);
             }
 
             await running.ConfigureAwait(false);
@@ -267,6 +295,37 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
         }
 
         return delivered;
+    }
+
+    /// <summary>Files handed to writers but not yet written, at most (each at most the engine's bulk file limit).</summary>
+    private const int BulkQueueLength = 32;
+
+    /// <summary>Threads writing received files at once.</summary>
+    private const int BulkWriters = 4;
+
+    private static async Task WriteQueuedAsync(ChannelReader<(SourceEntry Entry, byte[] Buffer, int Length)> queue, Func<SourceEntry, Stream, CancellationToken, Task> receive, CancellationToken cancellationToken)
+    {
+        // Drains the queue even after a cancellation, so every rented buffer goes back to the pool;
+        // receive itself sees the token and stops writing.
+        await foreach (var (entry, buffer, length) in queue.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            try
+            {
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    using var content = new MemoryStream(buffer, 0, length, writable: false);
+                    await receive(entry, content, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller sees the cancellation from the stream reader.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Autolab.Slurm.Artifacts;
 using Autolab.Slurm.Core.Tests.Artifacts;
@@ -205,14 +206,15 @@ public sealed class SftpLiveTests : IDisposable
         entries.Add(new SourceEntry("stale.txt", SourceEntryKind.File, 3, new DateTimeOffset(T1)));
         File.CreateSymbolicLink(_f.Remote.Combine("link"), "sp ace");
         entries.Add(new SourceEntry("link", SourceEntryKind.File, Encoding.UTF8.GetByteCount("content of sp ace"), new DateTimeOffset(T1)));
-        var received = new Dictionary<string, string>(StringComparer.Ordinal);
+        // receive may run on several threads at once.
+        var received = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
 
         var delivered = await Source(_f.Remote.Path).CopyManyAsync(
             entries,
             async (entry, stream, token) =>
             {
                 using var reader = new StreamReader(stream);
-                received.Add(entry.RelativePath, await reader.ReadToEndAsync(token));
+                Assert.True(received.TryAdd(entry.RelativePath, await reader.ReadToEndAsync(token)), $"'{entry.RelativePath}' was delivered twice");
             },
             CancellationToken.None);
 
