@@ -7,8 +7,12 @@ namespace Autolab.Slurm.Manifest;
 public static partial class Timestamps
 {
     /// <summary>The one format written: UTC, seconds, <c>Z</c> (e.g. 2026-01-01T00:00:00Z).</summary>
-    public static string Format(DateTimeOffset value) =>
-        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string Format(DateTimeOffset value)
+    {
+        // Written out by hand: the first custom DateTime format of a process costs ~15 ms to set up.
+        var u = value.UtcDateTime;
+        return string.Create(CultureInfo.InvariantCulture, $"{u.Year:D4}-{u.Month:D2}-{u.Day:D2}T{u.Hour:D2}:{u.Minute:D2}:{u.Second:D2}Z");
+    }
 
     private static readonly string[] IsoFormats =
     {
