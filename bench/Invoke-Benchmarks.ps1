@@ -34,6 +34,23 @@ function Measure-Median([scriptblock] $Action, [int] $Count = $Repeat) {
     return Get-Median $times
 }
 
+function Measure-Interleaved([System.Collections.Specialized.OrderedDictionary] $Actions, [int] $Count = 9) {
+    <# Runs the actions round-robin, Count rounds, and returns each one's median in ms. Interleaving
+       keeps a machine whose speed drifts (page cache, other load) from favouring one of them. #>
+    $times = [ordered]@{}
+    foreach ($name in $Actions.Keys) { $times[$name] = [Collections.Generic.List[double]]::new() }
+    foreach ($i in 1..$Count) {
+        foreach ($name in $Actions.Keys) {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            & $Actions[$name]
+            $times[$name].Add($watch.Elapsed.TotalMilliseconds)
+        }
+    }
+    $medians = [ordered]@{}
+    foreach ($name in $Actions.Keys) { $medians[$name] = Get-Median $times[$name] }
+    return $medians
+}
+
 function Write-Figure([string] $Name, [double] $Value, [string] $Unit, [string] $Target) {
     '{0,-62} {1,10:N1} {2,-4} target: {3}' -f $Name, $Value, $Unit, $Target
 }
@@ -190,13 +207,16 @@ function Measure-Stage {
         $null = Invoke-SlurmMonitorStage -RepositoryRoot $root
         $pwsh = Get-PwshInvocation
         $exe = $pwsh[0]; $prefix = @($pwsh | Select-Object -Skip 1)
-        $bare = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command '1' | Out-Null } 7
-        $cold = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; Invoke-SlurmMonitorStage -RepositoryRoot '$root' | Out-Null; 1" | Out-Null } 7
         $entry = Join-Path (Split-Path $ModulePath) 'bin/slurm-monitor.ps1'
-        $coldEntry = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -File $entry -RepositoryRoot $root | Out-Null } 7
+        $m = Measure-Interleaved ([ordered]@{
+                bare  = { & $exe @prefix -NoProfile -NonInteractive -Command '1' | Out-Null }
+                cold  = { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; Invoke-SlurmMonitorStage -RepositoryRoot '$root' | Out-Null; 1" | Out-Null }
+                entry = { & $exe @prefix -NoProfile -NonInteractive -File $entry -RepositoryRoot $root | Out-Null }
+            })
+        $bare = $m.bare; $cold = $m.cold; $coldEntry = $m.entry
         Write-Figure 'cold pwsh: Import-Module + one stage pass (running job)' $cold 'ms' '(reference)'
         Write-Figure 'cold stage pass adds to a bare pwsh -Command 1' ($cold - $bare) 'ms' 'under 400 ms'
-        Write-Figure 'cold bin/slurm-monitor.ps1 (JSON, no table views) adds' ($coldEntry - $bare) 'ms' 'under 400 ms'
+        Write-Figure 'cold bin/slurm-monitor.ps1 (argv-only, JSON) adds' ($coldEntry - $bare) 'ms' 'under 400 ms'
         $warm = Measure-Median { $null = Invoke-SlurmMonitorStage -RepositoryRoot $root } 9
         $manifest = Join-Path $root 'experiments/plan/iter1/runs/run_001/run_manifest.json'
         $scheduler = Measure-Median { $null = Get-SlurmJobState -ManifestPath $manifest } 9
@@ -274,9 +294,12 @@ try {
     # --- Import-Module cost against a bare pwsh start ------------------------------------------
     $pwsh = Get-PwshInvocation
     $exe = $pwsh[0]; $prefix = @($pwsh | Select-Object -Skip 1)
-    $bare = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command '1' | Out-Null } 7
     # Both commands print one line, so both pay for PowerShell's own formatting start-up.
-    $import = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; 1" | Out-Null } 7
+    $m = Measure-Interleaved ([ordered]@{
+            bare   = { & $exe @prefix -NoProfile -NonInteractive -Command '1' | Out-Null }
+            import = { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; 1" | Out-Null }
+        })
+    $bare = $m.bare; $import = $m.import
     Write-Figure 'bare pwsh -NoProfile -Command 1' $bare 'ms' '(reference)'
     Write-Figure 'pwsh -NoProfile -Command "Import-Module ...; 1"' $import 'ms' '(reference)'
     Write-Figure 'Import-Module adds' ($import - $bare) 'ms' 'under 150 ms'
