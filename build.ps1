@@ -62,6 +62,15 @@ $StagedAssemblies = @(
     'Microsoft.Extensions.DependencyInjection.Abstractions.dll'
     'YamlDotNet.dll'
 )
+# Staged precompiled (ReadyToRun, against .NET 10) when .config/readytorun publishes; the rest stay IL.
+$ReadyToRunAssemblies = @(
+    'Autolab.Slurm.Core.dll'
+    'NJsonSchema.dll'
+    'NJsonSchema.Annotations.dll'
+    'Namotion.Reflection.dll'
+    'Renci.SshNet.dll'
+    'YamlDotNet.dll'
+)
 # Supplied by pwsh itself at a version at least as new; shipping them would only add load conflicts.
 $ProvidedByPwsh = @('Newtonsoft.Json.dll', 'System.Management.Automation.dll')
 $ModuleFiles = @(
@@ -99,6 +108,7 @@ function Invoke-Build {
     $null = Invoke-Native dotnet @('publish', "$Root/src/Autolab.Slurm/Autolab.Slurm.csproj", '-c', $Configuration,
         "-p:Version=$Version", '-o', $PublishDir, '--nologo', '-v', 'quiet')
 
+    Use-ReadyToRun
     $published = Get-ChildItem -LiteralPath $PublishDir -Filter '*.dll' | ForEach-Object Name
     $unexpected = $published | Where-Object { $_ -notin $StagedAssemblies -and $_ -notin $ProvidedByPwsh }
     if ($unexpected) {
@@ -125,6 +135,22 @@ function Invoke-Build {
     Build-Help
     Write-Host "Staged: $StageDir"
     Write-Host "Use it:  Import-Module $StageDir/$ModuleName.psd1"
+}
+
+function Use-ReadyToRun {
+    <# Replaces the cold path's IL assemblies in the publish output with ReadyToRun ones. The module works
+       without them (only its cold start is slower), so a failure here is a warning, not an error. #>
+    $r2rDir = Join-Path $Out 'publish-r2r'
+    if (Test-Path -LiteralPath $r2rDir) { Remove-Item -LiteralPath $r2rDir -Recurse -Force }
+    $code = Invoke-Native dotnet @('publish', "$Root/.config/readytorun/Autolab.Slurm.ReadyToRun.csproj", '-c', $Configuration,
+        "-p:Version=$Version", '-o', $r2rDir, '--nologo', '-v', 'quiet') -AllowFailure
+    if ($code -ne 0) {
+        Write-Warning 'ReadyToRun precompilation failed; staging the IL assemblies (the module works, its cold start is slower).'
+        return
+    }
+    foreach ($assembly in $ReadyToRunAssemblies) {
+        Copy-Item -LiteralPath (Join-Path $r2rDir $assembly) -Destination $PublishDir -Force
+    }
 }
 
 function Write-StagedRootModule {

@@ -27,6 +27,23 @@ Describe 'The module manifest' {
         $data.FunctionsToExport | Should -Not -Contain '*'
     }
 
+    It 'ships the cold path precompiled (ReadyToRun) and still targeting net8.0' -ForEach @(
+        @{ Assembly = 'Autolab.Slurm.Core.dll' }, @{ Assembly = 'NJsonSchema.dll' }, @{ Assembly = 'Namotion.Reflection.dll' }) {
+        $path = Join-Path $module.ModuleBase $Assembly
+        $stream = [IO.File]::OpenRead($path)
+        try {
+            $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
+            $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size | Should -BeGreaterThan 0 -Because "$Assembly should carry ReadyToRun code (build.ps1's Use-ReadyToRun)"
+        }
+        finally { $stream.Dispose() }
+        if ($Assembly -eq 'Autolab.Slurm.Core.dll') {
+            $loaded = [Autolab.Slurm.Models.SlurmJobState].Assembly
+            $loaded.Location | Should -Be $path
+            $framework = $loaded.GetCustomAttributes([Runtime.Versioning.TargetFrameworkAttribute], $false)[0].FrameworkName
+            $framework | Should -Be '.NETCoreApp,Version=v8.0' -Because 'pwsh 7.4 runs on .NET 8'
+        }
+    }
+
     It 'loads its model types for scripts' {
         [Autolab.Slurm.Models.SlurmJobState] | Should -Not -BeNullOrEmpty
         [Autolab.Slurm.Models.RunManifestUpdate] | Should -Not -BeNullOrEmpty
