@@ -56,26 +56,14 @@ public static class SacctParser
                 continue;
             }
 
-            // A job name may hold any number of '|': size the positions for the line when 64 do not fit.
+            // One pass over the line for the '|' positions. A job name may hold any number of '|': when 64
+            // do not fit (rare), the line is counted and scanned again into a big enough array.
             var bars = stackBars;
-            var total = line.Count('|');
-            if (total > bars.Length)
+            var count = FindBars(line, bars);
+            if (count > bars.Length)
             {
-                bars = new int[total];
-            }
-
-            var count = 0;
-            var from = 0;
-            while (count < bars.Length)
-            {
-                var bar = line[from..].IndexOf('|');
-                if (bar < 0)
-                {
-                    break;
-                }
-
-                bars[count++] = from + bar;
-                from += bar + 1;
+                bars = new int[count];
+                count = FindBars(line, bars);
             }
 
             if (count < FieldCount - 1)
@@ -119,6 +107,29 @@ public static class SacctParser
         }
 
         return rows;
+    }
+
+    /// <summary>Writes the positions of the '|' in <paramref name="line"/> into <paramref name="bars"/>; returns how many there are (more than bars holds when it is too small).</summary>
+    private static int FindBars(ReadOnlySpan<char> line, Span<int> bars)
+    {
+        var count = 0;
+        var from = 0;
+        while (true)
+        {
+            var bar = line[from..].IndexOf('|');
+            if (bar < 0)
+            {
+                return count;
+            }
+
+            if (count == bars.Length)
+            {
+                return count + 1 + line[(from + bar + 1)..].Count('|');
+            }
+
+            bars[count++] = from + bar;
+            from += bar + 1;
+        }
     }
 
     internal static AutolabException Invalid(string commandLine, int line, string text, string detail) =>
