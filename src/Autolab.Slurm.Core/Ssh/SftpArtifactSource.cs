@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Formats.Tar;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Threading.Channels;
 using Autolab.Slurm.Artifacts;
@@ -242,7 +244,8 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
             // thousands of small files (where the time goes) overlaps instead of queueing behind the stream.
             var queue = Channel.CreateBounded<(SourceEntry Entry, byte[] Buffer, int Length)>(
                 new BoundedChannelOptions(BulkQueueLength) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-            var writers = Enumerable.Range(0, BulkWriters).Select(_ => Task.Run(() => WriteQueuedAsync(queue.Reader, receive, cancellationToken), CancellationToken.None)).ToArray();
+            var failure = new StrongBox<ExceptionDispatchInfo?>();
+            var writers = Enumerable.Range(0, BulkWriters).Select(_ => Task.Run(() => WriteQueuedAsync(queue.Reader, receive, failure, cancellationToken), CancellationToken.None)).ToArray();
             try
             {
                 using var reader = new TarReader(new BufferedStream(exec.OutputStream, 1 << 20));
@@ -283,6 +286,9 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
                 await Task.WhenAll(writers).ConfigureAwait(false);
             }
 
+            // A receive that threw (the engine's never does) surfaces once the stream is done.
+            failure.Value?.Throw();
+
             await running.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -303,15 +309,19 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
     /// <summary>Threads writing received files at once.</summary>
     private const int BulkWriters = 4;
 
-    private static async Task WriteQueuedAsync(ChannelReader<(SourceEntry Entry, byte[] Buffer, int Length)> queue, Func<SourceEntry, Stream, CancellationToken, Task> receive, CancellationToken cancellationToken)
+    private static async Task WriteQueuedAsync(
+        ChannelReader<(SourceEntry Entry, byte[] Buffer, int Length)> queue,
+        Func<SourceEntry, Stream, CancellationToken, Task> receive,
+        StrongBox<ExceptionDispatchInfo?> failure,
+        CancellationToken cancellationToken)
     {
-        // Drains the queue even after a cancellation, so every rented buffer goes back to the pool;
-        // receive itself sees the token and stops writing.
+        // Drains the queue whatever happens (a cancellation, a receive that threw), so the reader never
+        // waits on a full queue nobody empties and every rented buffer goes back to the pool.
         await foreach (var (entry, buffer, length) in queue.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
             try
             {
-                if (!cancellationToken.IsCancellationRequested)
+                if (!cancellationToken.IsCancellationRequested && failure.Value is null)
                 {
                     using var content = new MemoryStream(buffer, 0, length, writable: false);
                     await receive(entry, content, cancellationToken).ConfigureAwait(false);
@@ -320,6 +330,10 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // The caller sees the cancellation from the stream reader.
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref failure.Value, ExceptionDispatchInfo.Capture(ex), null);
             }
             finally
             {

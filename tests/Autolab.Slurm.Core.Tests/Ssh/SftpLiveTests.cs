@@ -225,6 +225,39 @@ public sealed class SftpLiveTests : IDisposable
         Assert.False(File.Exists(_f.Remote.Combine("pwned")));
     }
 
+    /// <summary>A receive that throws must not leave the stream reader waiting on a full queue: the error comes back.</summary>
+    [Fact]
+    public async Task CopyManyAsync_ReceiveThrows_ErrorSurfacesNoHang()
+    {
+        var entries = new List<SourceEntry>();
+        for (var i = 0; i < 120; i++)
+        {
+            var name = $"many/f{i:D3}.txt";
+            var bytes = Encoding.UTF8.GetBytes("content " + i);
+            _f.RemoteFile(name, bytes, T1);
+            entries.Add(new SourceEntry(name, SourceEntryKind.File, bytes.Length, new DateTimeOffset(T1)));
+        }
+
+        var calls = 0;
+        var copy = Source(_f.Remote.Path).CopyManyAsync(
+            entries,
+            (_, _, _) =>
+            {
+                Interlocked.Increment(ref calls);
+                throw new ReceiveFailedException();
+            },
+            CancellationToken.None);
+
+        var finished = await Task.WhenAny(copy, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.Same(copy, finished);
+        await Assert.ThrowsAsync<ReceiveFailedException>(() => copy);
+        Assert.InRange(calls, 1, 4);
+    }
+
+    private sealed class ReceiveFailedException : Exception
+    {
+    }
+
     // ---- the engine over SFTP ----------------------------------------------------------------------
 
     private ArtifactSyncResult Pull(IArtifactSource source, SyncRequest? request = null, SyncProgress? progress = null)
