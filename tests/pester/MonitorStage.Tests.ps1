@@ -155,14 +155,6 @@ BeforeAll {
         return $map
     }
 
-    function script:Compare-TreeHashes([hashtable] $Before, [hashtable] $After) {
-        $changes = foreach ($key in $After.Keys) {
-            if (-not $Before.ContainsKey($key)) { "added $key" } elseif ($Before[$key] -ne $After[$key]) { "changed $key" }
-        }
-        $changes += foreach ($key in $Before.Keys) { if (-not $After.ContainsKey($key)) { "removed $key" } }
-        return @($changes | Where-Object { $_ } | Sort-Object)
-    }
-
     function script:Get-LogLines([string] $RunDir) {
         $log = Join-Path $RunDir 'logs/slurm_monitor.log'
         if (-not (Test-Path -LiteralPath $log)) { return , @() }
@@ -193,23 +185,6 @@ BeforeAll {
             sacct  = "echo ""sacct `$*"" >> '$Marker'`ncat '$fixtures/sacct/real-slurmdbd-down.stderr' >&2`nexit 1"
             squeue = "echo ""squeue `$*"" >> '$Marker'`ncat '$fixtures/squeue/real-controller-down.stderr' >&2`nexit 1"
         }
-    }
-
-    function script:Invoke-Child {
-        <# A child pwsh (started like this one) with a deadline; stdout and stderr apart. #>
-        param([string[]] $Arguments, [int] $TimeoutSec = 120)
-        $pwsh = Get-PwshInvocation
-        $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
-        foreach ($a in @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $process = [Diagnostics.Process]::Start($psi)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        $timedOut = -not $process.WaitForExit($TimeoutSec * 1000)
-        if ($timedOut) { $process.Kill($true); $process.WaitForExit() }
-        [pscustomobject]@{ ExitCode = $process.ExitCode; TimedOut = $timedOut; Stdout = $stdout.Result; Stderr = $stderr.Result }
     }
 
     function script:Get-ErrorId($ErrorRecord) { "$($ErrorRecord.FullyQualifiedErrorId)".Split(',')[0] }
@@ -764,8 +739,8 @@ profiles:
             $localBefore = Get-TreeHashes $case.Repo
             $remoteBefore = Get-TreeHashes $remoteRoot
             $null = Invoke-RemotePass @{ WhatIf = $true; UpdateState = $true }
-            Compare-TreeHashes $localBefore (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
-            Compare-TreeHashes $remoteBefore (Get-TreeHashes $remoteRoot) | Should -BeNullOrEmpty
+            Compare-TreeMap $localBefore (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
+            Compare-TreeMap $remoteBefore (Get-TreeHashes $remoteRoot) | Should -BeNullOrEmpty
         }
 
         It 'pulls the artifacts into the local run directory and ends synced' {
@@ -863,7 +838,7 @@ profiles:
             $before = Get-TreeHashes $case.Repo
             $s = Invoke-Stage $case -With @{ WhatIf = $true; UpdateState = $true }
             $s.Errors | Should -BeNullOrEmpty
-            Compare-TreeHashes $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
+            Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
             Test-Path -LiteralPath (Join-Path $case.RunDir 'logs/slurm_monitor.log') | Should -BeFalse
         }
 
@@ -877,11 +852,11 @@ profiles:
             }
             try {
                 $before = Get-TreeHashes $case.Repo
-                $child = Invoke-Child -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -WhatIf | Out-Null")
+                $child = Invoke-ChildPwsh -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -WhatIf | Out-Null")
             }
             finally { $env:PATH = $savedPath }
             $child.ExitCode | Should -Be 0 -Because $child.Stderr
-            Compare-TreeHashes $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
+            Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
             $calls = @(if (Test-Path -LiteralPath $callLog) { Get-Content -LiteralPath $callLog })
             @($calls -match '^sacct ').Count | Should -Be 1 -Because "-WhatIf still polls the run's job (calls: $($calls -join ' / '))"
             $child.Stdout | Should -Match 'What if: .*run_manifest\.json'
@@ -943,7 +918,7 @@ profiles:
         It 'bin/slurm-monitor.ps1 prints the result as JSON and exits 0 while the job waits' {
             $case = $cases.entryWaiting
             Wait-JobState $case.JobId 'PENDING'
-            $child = Invoke-Child -Arguments @('-File', $entryPoint, '-RepositoryRoot', $case.Repo)
+            $child = Invoke-ChildPwsh -Arguments @('-File', $entryPoint, '-RepositoryRoot', $case.Repo)
             $child.TimedOut | Should -BeFalse
             $child.ExitCode | Should -Be 0 -Because $child.Stderr
             $json = $child.Stdout | ConvertFrom-Json
@@ -957,7 +932,7 @@ profiles:
         It 'bin/slurm-monitor.ps1 exits 0 with the synced result for a finished job' {
             $case = $cases.entryDone
             Wait-JobState $case.JobId 'COMPLETED'
-            $child = Invoke-Child -Arguments @('-File', $entryPoint, '-RepositoryRoot', $case.Repo)
+            $child = Invoke-ChildPwsh -Arguments @('-File', $entryPoint, '-RepositoryRoot', $case.Repo)
             $child.ExitCode | Should -Be 0 -Because $child.Stderr
             $json = $child.Stdout | ConvertFrom-Json
             $json.Status | Should -Be 'synced'
@@ -968,7 +943,7 @@ profiles:
 
         It 'bin/slurm-monitor.ps1 exits 1 on a stage error (missing manifest) and names it' {
             $case = New-StageRepo -NoManifest
-            $child = Invoke-Child -Arguments @('-File', $entryPoint, '-RepositoryRoot', $case.Repo)
+            $child = Invoke-ChildPwsh -Arguments @('-File', $entryPoint, '-RepositoryRoot', $case.Repo)
             $child.ExitCode | Should -Be 1
             $child.Stdout.Trim() | Should -BeNullOrEmpty
             $child.Stderr | Should -Match 'ManifestNotFound'
@@ -976,14 +951,14 @@ profiles:
 
         It 'pwsh -Command "...; Invoke-SlurmMonitorStage -ErrorAction Stop" exits non-zero on a stage error' {
             $case = New-StageRepo -NoManifest
-            $child = Invoke-Child -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -ErrorAction Stop")
+            $child = Invoke-ChildPwsh -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -ErrorAction Stop")
             $child.ExitCode | Should -Not -Be 0
             $child.Stderr | Should -Match 'does not exist'
         }
 
         It 'pwsh -Command "...; Invoke-SlurmMonitorStage -ErrorAction Stop" exits 0 on a waiting pass' {
             $case = $cases.entryWaiting
-            $child = Invoke-Child -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -ErrorAction Stop | ConvertTo-Json")
+            $child = Invoke-ChildPwsh -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -ErrorAction Stop | ConvertTo-Json")
             $child.ExitCode | Should -Be 0 -Because $child.Stderr
             ($child.Stdout | ConvertFrom-Json).NextStage | Should -Be 'slurm_monitor'
         }
@@ -1008,7 +983,7 @@ Describe 'Invoke-SlurmMonitorStage without a scheduler call' {
         $s.Result.CanAdvance | Should -BeTrue
         $s.Result.HostMode | Should -Be 'local'
         @($s.Result.ChangedFiles) | Should -BeNullOrEmpty
-        Compare-TreeHashes $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
+        Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
         Test-Path -LiteralPath $marker | Should -BeFalse
     }
 
@@ -1017,7 +992,7 @@ Describe 'Invoke-SlurmMonitorStage without a scheduler call' {
         $before = Get-TreeHashes $case.Repo
         $s = Invoke-Stage $case
         $s.Result.NextStage | Should -Be 'extract_results'
-        Compare-TreeHashes $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
+        Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
         Test-Path -LiteralPath $marker | Should -BeFalse
     }
 
@@ -1033,7 +1008,7 @@ Describe 'Invoke-SlurmMonitorStage without a scheduler call' {
         $state.stage | Should -Be 'extract_results'
         $state.stage_attempt | Should -Be 0
         $state.sync_status | Should -Be 'completed' -Because 'a success-like sync is written as completed (autolab''s convention)'
-        Compare-TreeHashes $before (Get-TreeHashes $case.Repo) | Should -Be @('changed .autolab/state.json')
+        Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -Be @('changed .autolab/state.json')
         Test-Path -LiteralPath $marker | Should -BeFalse
     }
 
@@ -1046,7 +1021,7 @@ Describe 'Invoke-SlurmMonitorStage without a scheduler call' {
         $s = Invoke-Stage $case
         $s.Result.NextStage | Should -Be 'extract_results'
         $s.Result.CanAdvance | Should -BeTrue
-        Compare-TreeHashes $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
+        Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
         Test-Path -LiteralPath $marker | Should -BeFalse
     }
 
@@ -1087,7 +1062,7 @@ Describe 'Invoke-SlurmMonitorStage errors that stop the stage' {
                 $reached = $true
             }
             catch { $caught = $_ }
-            [pscustomobject]@{ Reached = $reached; Error = $caught; Changes = @(Compare-TreeHashes $before (Get-TreeHashes $Case.Repo)) }
+            [pscustomobject]@{ Reached = $reached; Error = $caught; Changes = @(Compare-TreeMap $before (Get-TreeHashes $Case.Repo)) }
         }
     }
 
@@ -1220,7 +1195,7 @@ Describe 'Invoke-SlurmMonitorStage when the scheduler cannot be asked' {
         }
 
         It 'exits 0 through pwsh -Command with -ErrorAction Stop' {
-            $child = Invoke-Child -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -ErrorAction Stop | ConvertTo-Json")
+            $child = Invoke-ChildPwsh -Arguments @('-Command', "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Invoke-SlurmMonitorStage -RepositoryRoot '$($case.Repo)' -ErrorAction Stop | ConvertTo-Json")
             $child.ExitCode | Should -Be 0 -Because $child.Stderr
             ($child.Stdout | ConvertFrom-Json).ProbeLimitation | Should -Not -BeNullOrEmpty
         }

@@ -75,7 +75,8 @@ BeforeAll {
         return , $bytes
     }
 
-    function script:Get-Sha256([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    # Lower case, as SHA256SUMS writes it.
+    function script:Get-Sha256([string] $Path) { (Get-FileHashText $Path).ToLowerInvariant() }
 
     function script:Write-Sha256Sums {
         <# SHA256SUMS in sha256sum's text format for the given run-relative files, hashed from $Root (or given). #>
@@ -103,15 +104,6 @@ BeforeAll {
         return $map
     }
 
-    function script:Compare-TreeSnapshot([hashtable] $Before, [hashtable] $After, [string] $Label) {
-        $changes = foreach ($key in $After.Keys) {
-            if (-not $Before.ContainsKey($key)) { "${Label}: added $key" }
-            elseif ($Before[$key] -ne $After[$key]) { "${Label}: changed $key" }
-        }
-        $changes += foreach ($key in $Before.Keys) { if (-not $After.ContainsKey($key)) { "${Label}: removed $key" } }
-        return @($changes | Where-Object { $_ })
-    }
-
     function script:Invoke-Sync {
         <#
         Runs Sync-RunArtifacts on the case's manifest with the given parameters and returns its results,
@@ -126,7 +118,7 @@ BeforeAll {
         $err = $null
         $output = @(Sync-RunArtifacts -ManifestPath $Case.Manifest @With -ErrorVariable err -ErrorAction SilentlyContinue)
         $outside = foreach ($k in $roots.Keys) {
-            Compare-TreeSnapshot $before[$k] (Get-TreeSnapshot -Root $roots[$k][0] -Skip $roots[$k][1]) $k
+            Compare-TreeMap $before[$k] (Get-TreeSnapshot -Root $roots[$k][0] -Skip $roots[$k][1]) $k
         }
         [pscustomobject]@{
             Output  = $output
@@ -191,25 +183,6 @@ BeforeAll {
         elseif ($CopyOf) { Copy-Item -LiteralPath $CopyOf -Destination $path }
         else { [IO.File]::WriteAllText($path, '') }
         return $path
-    }
-
-    function script:Invoke-ChildPwsh {
-        <# Runs pwsh -File (or -Command) in a child process with a deadline; returns its exit code and merged output. #>
-        param([string] $File, [string] $Command, [string[]] $Arguments = @(), [int] $TimeoutSec = 90)
-        $pwsh = Get-PwshInvocation
-        $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
-        foreach ($a in @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive')) { $psi.ArgumentList.Add($a) }
-        if ($File) { $psi.ArgumentList.Add('-File'); $psi.ArgumentList.Add($File) } else { $psi.ArgumentList.Add('-Command'); $psi.ArgumentList.Add($Command) }
-        foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $process = [Diagnostics.Process]::Start($psi)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        $timedOut = -not $process.WaitForExit($TimeoutSec * 1000)
-        if ($timedOut) { $process.Kill($true); $process.WaitForExit() }
-        [pscustomobject]@{ ExitCode = $process.ExitCode; TimedOut = $timedOut; Output = $stdout.Result + $stderr.Result }
     }
 
     function script:Start-Relay {
@@ -1047,14 +1020,14 @@ $Policy
                 "-KeyFilePath '$($tb.keys.ed25519)' -KnownHostsPath '$($tb.knownHosts)' -SshConfigPath '$emptyConfig' -WhatIf"
             $before = Get-TreeSnapshot -Root $case.Repo
             $remoteBefore = Get-TreeSnapshot -Root $case.Remote
-            $child = Invoke-ChildPwsh -Command $command -TimeoutSec 60
+            $child = Invoke-ChildPwsh -Arguments @('-Command', $command) -TimeoutSec 60
             $text = $child.Output
             $child.ExitCode | Should -Be 0 -Because $text
             $text | Should -Match 'What if'
             $text | Should -Match 'metrics\.json'
             $text | Should -Match 'logs/train\.log'
-            Compare-TreeSnapshot $before (Get-TreeSnapshot -Root $case.Repo) 'repository' | Should -BeNullOrEmpty
-            Compare-TreeSnapshot $remoteBefore (Get-TreeSnapshot -Root $case.Remote) 'source' | Should -BeNullOrEmpty
+            Compare-TreeMap $before (Get-TreeSnapshot -Root $case.Repo) 'repository' | Should -BeNullOrEmpty
+            Compare-TreeMap $remoteBefore (Get-TreeSnapshot -Root $case.Remote) 'source' | Should -BeNullOrEmpty
         }
 
         It 'stops within seconds on Ctrl+C, leaving only the partial name, and reports progress to the end' {
@@ -1092,7 +1065,7 @@ $watch.Stop()
 } | ConvertTo-Json -Depth 4 -Compress
 '@)
             try {
-                $child = Invoke-ChildPwsh -File $driver -TimeoutSec 90 -Arguments @(
+                $child = Invoke-ChildPwsh -TimeoutSec 90 -Arguments @('-File', $driver,
                     $env:AUTOLAB_SLURM_MODULE, $case.Manifest, $case.Source, "$($tb.sshPort)", $tb.keys.ed25519, $tb.knownHosts, $emptyConfig)
                 $text = $child.Output
                 $child.TimedOut | Should -BeFalse -Because "Stop() must return: $text"

@@ -71,7 +71,42 @@ function Get-PwshInvocation {
 
 function Get-FileHashText([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
 
-Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation
+function Invoke-ChildPwsh {
+    <#
+    Runs a child pwsh (started like this one, -NoProfile -NonInteractive) with $Arguments and a deadline,
+    killing its process tree when the deadline passes. Returns ExitCode, TimedOut, Stdout, Stderr and
+    Output (stdout then stderr).
+    #>
+    param([Parameter(Mandatory)] [string[]] $Arguments, [int] $TimeoutSec = 120)
+    $pwsh = Get-PwshInvocation
+    $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
+    foreach ($a in @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($psi)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    $timedOut = -not $process.WaitForExit($TimeoutSec * 1000)
+    if ($timedOut) { $process.Kill($true); $process.WaitForExit() }
+    [pscustomobject]@{
+        ExitCode = $process.ExitCode; TimedOut = $timedOut
+        Stdout = $stdout.Result; Stderr = $stderr.Result; Output = $stdout.Result + $stderr.Result
+    }
+}
+
+function Compare-TreeMap {
+    <# Differences between two path -> description maps of a folder: 'added p', 'changed p', 'removed p' (sorted; prefixed with $Label when given). #>
+    param([hashtable] $Before, [hashtable] $After, [string] $Label)
+    $prefix = if ($Label) { "${Label}: " } else { '' }
+    $changes = foreach ($key in $After.Keys) {
+        if (-not $Before.ContainsKey($key)) { "${prefix}added $key" } elseif ($Before[$key] -ne $After[$key]) { "${prefix}changed $key" }
+    }
+    $changes += foreach ($key in $Before.Keys) { if (-not $After.ContainsKey($key)) { "${prefix}removed $key" } }
+    return @($changes | Where-Object { $_ } | Sort-Object)
+}
+
+Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation, Invoke-ChildPwsh, Compare-TreeMap
 
 function Get-TestbedInfo {
     <#
