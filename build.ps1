@@ -62,15 +62,6 @@ $StagedAssemblies = @(
     'Microsoft.Extensions.DependencyInjection.Abstractions.dll'
     'YamlDotNet.dll'
 )
-# Staged precompiled (ReadyToRun, against .NET 10) when .config/readytorun publishes; the rest stay IL.
-$ReadyToRunAssemblies = @(
-    'Autolab.Slurm.Core.dll'
-    'NJsonSchema.dll'
-    'NJsonSchema.Annotations.dll'
-    'Namotion.Reflection.dll'
-    'Renci.SshNet.dll'
-    'YamlDotNet.dll'
-)
 # Supplied by pwsh itself at a version at least as new; shipping them would only add load conflicts.
 $ProvidedByPwsh = @('Newtonsoft.Json.dll', 'System.Management.Automation.dll')
 $ModuleFiles = @(
@@ -128,10 +119,8 @@ function Invoke-Build {
         Copy-Item -LiteralPath (Join-Path $Root $file.Source) -Destination $target
     }
     Write-StagedRootModule -Target (Join-Path $StageDir "$ModuleName.psm1")
-    $binSource = Join-Path $Root 'module/bin'
-    if (Test-Path -LiteralPath $binSource) {
-        Copy-Item -LiteralPath $binSource -Destination (Join-Path $StageDir 'bin') -Recurse
-    }
+    # The argv-only entry point: module/entry/ in the source, bin/ in the staged module (interface.md).
+    Copy-Item -LiteralPath (Join-Path $Root 'module/entry') -Destination (Join-Path $StageDir 'bin') -Recurse
     Build-Help
     Write-Host "Staged: $StageDir"
     Write-Host "Use it:  Import-Module $StageDir/$ModuleName.psd1"
@@ -148,8 +137,11 @@ function Use-ReadyToRun {
         Write-Warning 'ReadyToRun precompilation failed; staging the IL assemblies (the module works, its cold start is slower).'
         return
     }
-    foreach ($assembly in $ReadyToRunAssemblies) {
-        Copy-Item -LiteralPath (Join-Path $r2rDir $assembly) -Destination $PublishDir -Force
+    # Which assemblies get precompiled is the project's decision (PublishReadyToRunExclude there); the
+    # others arrive as the same IL, and Autolab.Slurm.dll (the thin cmdlets) is not in that output at all.
+    foreach ($assembly in $StagedAssemblies) {
+        $compiled = Join-Path $r2rDir $assembly
+        if (Test-Path -LiteralPath $compiled) { Copy-Item -LiteralPath $compiled -Destination $PublishDir -Force }
     }
 }
 
