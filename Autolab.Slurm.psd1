@@ -18,7 +18,7 @@
     # autoload Microsoft.PowerShell.Utility on import (about 100 ms in a cold process).
     FormatsToProcess     = @('Autolab.Slurm.Format.ps1xml')
     FunctionsToExport    = @('Invoke-SlurmMonitorStage')
-    CmdletsToExport      = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList')
+    CmdletsToExport      = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList', 'New-SlurmMonitorPass', 'Complete-SlurmMonitorPass', 'Set-SlurmMonitorHook')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{

@@ -72,7 +72,7 @@ $ModuleFiles = @(
     @{ Source = 'schemas/slurm_states.json'; Target = 'schemas/slurm_states.json' }
 )
 # Help pages, listed explicitly (never a glob of docs/).
-$CmdletHelpPages = @('Get-SlurmJobState.md', 'Sync-RunArtifacts.md', 'Update-RunManifest.md', 'Update-SlurmJobList.md')
+$CmdletHelpPages = @('Get-SlurmJobState.md', 'Sync-RunArtifacts.md', 'Update-RunManifest.md', 'Update-SlurmJobList.md', 'New-SlurmMonitorPass.md', 'Complete-SlurmMonitorPass.md', 'Set-SlurmMonitorHook.md')
 $FunctionHelpPages = @('Invoke-SlurmMonitorStage.md')
 $AboutPages = @('about_Autolab.Slurm.md')
 $TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests')

@@ -7,4 +7,4 @@ Set-StrictMode -Version Latest
 # file in the source; one file to read and compile on import). The source psm1 is never imported itself.
 #endregion
 
-Export-ModuleMember -Function Invoke-SlurmMonitorStage -Cmdlet Get-SlurmJobState, Sync-RunArtifacts, Update-RunManifest, Update-SlurmJobList
+Export-ModuleMember -Function Invoke-SlurmMonitorStage -Cmdlet Get-SlurmJobState, Sync-RunArtifacts, Update-RunManifest, Update-SlurmJobList, New-SlurmMonitorPass, Complete-SlurmMonitorPass, Set-SlurmMonitorHook

@@ -289,7 +289,7 @@ public class LedgerDocumentTests
 
         Assert.True(edit.NoteAdded);
         Assert.True(edit.Changed);
-        Assert.Equal(LedgerAction.Unchanged, edit.Action);
+        Assert.Equal(LedgerAction.NoteAdded, edit.Action);
         Assert.Equal(text + "  - note: 2026-02-03T04:05:06Z sacct could not be reached.\n", edit.NewText);
         var noteLine = edit.NewText.Split('\n')[3];
         Assert.Matches(new Regex(@"^  - note: \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z \S.*$"), noteLine);

@@ -192,7 +192,7 @@ public class ManifestTransitionsTests
 
         var plan = ledger.Apply(manifestPath, null, "sacct and squeue could not be asked (sacct: command not found).", CancellationToken.None);
 
-        Assert.Equal(LedgerAction.Unchanged, plan.Entry.Action);
+        Assert.Equal(LedgerAction.NoteAdded, plan.Entry.Action);
         Assert.True(plan.Entry.NoteAdded);
         Assert.Equal(manifestBefore, File.ReadAllBytes(manifestPath));
         Assert.Equal(manifestTime, File.GetLastWriteTimeUtc(manifestPath));

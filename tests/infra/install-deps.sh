@@ -21,6 +21,8 @@ PACKAGES=(
     rsync
     # pgrep (slurm-up.sh spots daemons started outside the testbed); not in minimal images.
     procps
+    # The crash test kills writers at a chosen system call (strace's fault injection).
+    strace
 )
 
 # dpkg-query prints one "name status" line per package it knows; packages it has never heard of

@@ -467,7 +467,7 @@ Describe 'Get-SlurmJobState' {
         It 'reports SchedulerTimeout within a few seconds and kills the hung sacct' {
             $shellPid = Join-Path $fakeDir 'sh.pid'
             $sleepPid = Join-Path $fakeDir 'sleep.pid'
-            New-FakeCommand -Directory $fakeDir -Name sacct -Body "echo `$`$ > '$shellPid'`nsleep 30 &`necho `$! > '$sleepPid'`nwait"
+            New-FakeCommand -Directory $fakeDir -Name sacct -Body "echo `$`$ > '$shellPid'`nsleep 600 &`necho `$! > '$sleepPid'`nwait"
             # A user with no jobs: squeue prints nothing and exits 0.
             New-FakeCommand -Directory $fakeDir -Name squeue -Body ':'
             $env:PATH = "${fakeDir}:$savedPath"
@@ -475,7 +475,8 @@ Describe 'Get-SlurmJobState' {
             $s = Get-SlurmJobState $jobs.ok -TimeoutSec 2 -ErrorVariable err -ErrorAction SilentlyContinue
             $watch.Stop()
             $s | Should -BeNullOrEmpty
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 8
+            # sacct would take 10 minutes: returning far sooner shows -TimeoutSec ended it (a hang guard, not a figure).
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 120
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -Be "SchedulerTimeout$suffix"
             $err[0].Exception.Message | Should -Match 'sacct --parsable2'

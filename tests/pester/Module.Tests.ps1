@@ -1,7 +1,8 @@
 #Requires -Version 7.4
 BeforeDiscovery {
     # The documented surface (interface.md): the export list must be exactly this.
-    $script:expectedCmdlets = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList')
+    $script:expectedCmdlets = @('Get-SlurmJobState', 'Sync-RunArtifacts', 'Update-RunManifest', 'Update-SlurmJobList',
+        'New-SlurmMonitorPass', 'Complete-SlurmMonitorPass', 'Set-SlurmMonitorHook')
     $script:expectedFunctions = @('Invoke-SlurmMonitorStage')
     $script:commandCases = @($expectedCmdlets + $expectedFunctions | ForEach-Object { @{ Name = $_ } })
 }
@@ -44,9 +45,14 @@ Describe 'The module manifest' {
         }
     }
 
-    It 'loads its model types for scripts' {
-        [Autolab.Slurm.Models.SlurmJobState] | Should -Not -BeNullOrEmpty
-        [Autolab.Slurm.Models.RunManifestUpdate] | Should -Not -BeNullOrEmpty
+    It 'loads its model types for scripts: <Name> resolves by name from the Core assembly' -ForEach @(
+        @{ Name = 'Autolab.Slurm.Models.SlurmJobState' }, @{ Name = 'Autolab.Slurm.Models.RunManifestUpdate' },
+        @{ Name = 'Autolab.Slurm.Models.ArtifactSyncResult' }, @{ Name = 'Autolab.Slurm.Models.JobListEntry' },
+        @{ Name = 'Autolab.Slurm.Models.MonitorStageResult' }, @{ Name = 'Autolab.Slurm.Stage.MonitorPass' }) {
+        # -as returns $null (rather than throwing) for a name that does not resolve, so this can fail.
+        $type = $Name -as [type]
+        $type | Should -Not -BeNullOrEmpty -Because "scripts name $Name in casts and parameter types"
+        $type.Assembly.GetName().Name | Should -Be 'Autolab.Slurm.Core'
     }
 }
 
@@ -54,7 +60,7 @@ Describe 'Help' {
     It '<Name> has a synopsis, a description and at least two examples' -ForEach $commandCases {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match '^\s*(Get|Update|Sync|Invoke)-' # an auto-generated synopsis is just the syntax
+        $help.Synopsis | Should -Not -Match '^\s*(Get|Update|Sync|Invoke|New|Complete|Set)-' # an auto-generated synopsis is just the syntax
         ($help.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
         foreach ($example in $help.Examples.Example) {
@@ -83,6 +89,7 @@ Describe 'Format views' {
         @{ TypeName = 'Autolab.Slurm.Models.JobListEntry' }
         @{ TypeName = 'Autolab.Slurm.Models.ArtifactSyncResult' }
         @{ TypeName = 'Autolab.Slurm.MonitorStageResult' }
+        @{ TypeName = 'Autolab.Slurm.Stage.MonitorPass' }
     ) {
         $format = Get-FormatData -TypeName $TypeName
         $format | Should -Not -BeNullOrEmpty

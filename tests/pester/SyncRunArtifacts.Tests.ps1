@@ -1200,7 +1200,7 @@ Describe 'Get-SlurmJobState over SSH' {
         $remote[2].Status | Should -Be 'unknown'
     }
 
-    It 'reports a Scheduler* error and no object for the ids when the host key does not match' {
+    It 'reports HostKeyMismatch (not a Scheduler* error) and no object for the ids when the host key does not match' {
         $kh = New-KnownHosts -CopyOf $tb.knownHostsWrong
         $err = $null
         $wrong = Merge-SshParameter -Base $remoteSsh @{ KnownHostsPath = $kh }
@@ -1208,7 +1208,9 @@ Describe 'Get-SlurmJobState over SSH' {
         $out | Should -BeNullOrEmpty
         $err.Count | Should -BeGreaterThan 0
         foreach ($e in $err) {
-            $e.FullyQualifiedErrorId | Should -BeLike 'Scheduler*,Autolab.Slurm.Commands.GetSlurmJobStateCommand'
+            # The login node's own failure, with its own id and advice: not "install the Slurm client".
+            $e.FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,Autolab.Slurm.Commands.GetSlurmJobStateCommand'
+            $e.Exception.Message | Should -Not -Match 'Install the Slurm client'
         }
         ($err | ForEach-Object { $_.Exception.Message }) -join ' ' | Should -Match 'host key'
     }

@@ -140,6 +140,6 @@ Describe 'Update-RunManifest -PassThru | Update-SlurmJobList' {
         $entry.Status | Should -Be 'failed'
         $entry.NoteAdded | Should -BeTrue
         $text = [IO.File]::ReadAllText((Join-Path $repo 'docs/slurm_job_list.md'))
-        $text | Should -Match '(?m)^- 2026-01-01 \| job_id=101 \| iteration_id=iter1 \| run_id=run_001 \| status=failed\n  - note: \S+ job 101 ended FAILED, exit code 3$'
+        $text | Should -Match '(?m)^- 2026-01-01 \| job_id=101 \| iteration_id=iter1 \| run_id=run_001 \| status=failed\n  - note: \S+ job 101 ended FAILED, exit code 3, signal 0$'
     }
 }

@@ -83,4 +83,17 @@ public static class ErrorIds
     public const string FileWriteFailed = nameof(FileWriteFailed);
     public const string LedgerInvalid = nameof(LedgerInvalid);
     public const string ArtifactPullForbidden = nameof(ArtifactPullForbidden);
+    public const string HookInvalid = nameof(HookInvalid);
+    public const string RunDirectoryMissing = nameof(RunDirectoryMissing);
+    public const string SyncTimeout = nameof(SyncTimeout);
+    public const string PathOutsideRepository = nameof(PathOutsideRepository);
+    public const string PolicyNotFound = nameof(PolicyNotFound);
+    public const string FileAccessDenied = nameof(FileAccessDenied);
+
+    /// <summary>
+    /// The ids that mean a login node could not be reached or trusted (refused or timed-out connection, name
+    /// not found, host key unknown or changed, authentication refused): a probe limitation, never a failed run.
+    /// </summary>
+    public static bool IsUnreachable(string errorId) =>
+        errorId is SshConnectionFailed or HostKeyUnknown or HostKeyMismatch or SshAuthenticationFailed;
 }

@@ -16,6 +16,9 @@ public sealed record LedgerPlan(JobListEntry Entry, string? LedgerPath, LedgerEd
     /// <summary>The ledger text the edit was computed on (empty for a missing ledger).</summary>
     public string BaseText { get; init; } = string.Empty;
 
+    /// <summary>The repository whose .autolab/locks holds the ledger's lock, when the caller knows it.</summary>
+    public string? RepositoryRoot { get; init; }
+
     public bool Changed => Edit?.Changed ?? false;
 }
 
@@ -69,11 +72,12 @@ public sealed class JobLedgerService
         }
 
         var target = AtomicFile.ResolveTarget(plan.LedgerPath);
-        var lockPath = FileLock.LockPathFor(target, RepositoryLocator.FindRoot(target) ?? RepositoryLocator.FindRoot(plan.Manifest.Path));
+        var root = plan.RepositoryRoot ?? RepositoryLocator.FindRoot(target) ?? RepositoryLocator.FindRoot(plan.Manifest.Path);
+        var lockPath = FileLock.LockPathFor(target, root);
         using var held = FileLock.Acquire(lockPath, LockTimeout, $"the ledger '{target}'", cancellationToken);
         if (!string.Equals(ReadLedger(target), plan.BaseText, StringComparison.Ordinal))
         {
-            plan = PlanFor(plan.Manifest, target, note);
+            plan = PlanFor(plan.Manifest, target, note) with { RepositoryRoot = plan.RepositoryRoot };
         }
 
         AtomicFile.RemoveStaleTemps(target);
@@ -86,7 +90,11 @@ public sealed class JobLedgerService
         return plan;
     }
 
-    private LedgerPlan PlanFor(RunManifestDocument manifest, string? ledgerPath, string? note)
+    /// <summary>
+    /// Plans the line for a manifest already in memory (the stage's current or projected manifest; for a hook,
+    /// the manifest autolab is about to write), with an optional note.
+    /// </summary>
+    public LedgerPlan PlanFor(RunManifestDocument manifest, string? ledgerPath, string? note)
     {
         if (!manifest.IsSlurmRun)
         {

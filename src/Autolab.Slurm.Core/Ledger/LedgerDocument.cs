@@ -102,6 +102,11 @@ public sealed class LedgerDocument
         }
 
         var noteAdded = note is not null && AddNote(entry, note, now);
+        if (noteAdded && action == LedgerAction.Unchanged)
+        {
+            action = LedgerAction.NoteAdded;
+        }
+
         return new LedgerEdit(action, noteAdded, _text, !ReferenceEquals(before, _text) && !string.Equals(before, _text, StringComparison.Ordinal), warnings);
     }
 

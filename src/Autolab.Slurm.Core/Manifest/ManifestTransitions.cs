@@ -549,7 +549,8 @@ public sealed class ManifestTransitions
         slurm.Set("attempts", attempts);
     }
 
-    private static string DescribeFailure(SlurmJobState job)
+    /// <summary>"ended FAILED, exit code 3, signal 9, reason ..." for a failed job (ledger notes say this).</summary>
+    public static string DescribeFailure(SlurmJobState job)
     {
         var parts = new List<string> { $"ended {job.RawState ?? job.State}" };
         if (job.ExitCode is { } code)
@@ -557,7 +558,7 @@ public sealed class ManifestTransitions
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"exit code {code}"));
         }
 
-        if (job.Signal is { } signal and > 0)
+        if (job.Signal is { } signal)
         {
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"signal {signal}"));
         }
@@ -587,7 +588,14 @@ public sealed class ManifestTransitions
         }
 
         var semicolon = id.IndexOf(';', StringComparison.Ordinal);
-        return semicolon > 0 ? id[..semicolon].Trim() : id;
+        if (semicolon < 0)
+        {
+            return id;
+        }
+
+        // "<id>;<cluster>" as sbatch --parsable prints it: the cluster must be a plain word.
+        SlurmJobId.ValidateCluster(id[(semicolon + 1)..].Trim(), $"the cluster part of the job id '{id}' in '{path}'");
+        return id[..semicolon].Trim();
     }
 
     private sealed class Context

@@ -74,10 +74,14 @@ public sealed class RunManifestService
     /// Writes a plan under the manifest's lock. When the file changed since <paramref name="plan"/> was made
     /// (another writer got there first), the change is planned again from the current text, so no update is lost.
     /// </summary>
-    public ManifestPlan Apply(ManifestPlan? plan, string manifestPath, ManifestInput input, string? schemaPath, CancellationToken cancellationToken)
+    public ManifestPlan Apply(ManifestPlan? plan, string manifestPath, ManifestInput input, string? schemaPath, CancellationToken cancellationToken) =>
+        Apply(plan, manifestPath, input, schemaPath, RepositoryLocator.FindRoot(Path.GetFullPath(manifestPath)), cancellationToken);
+
+    /// <summary>As the other overload, for a caller that already knows the repository root (the lock lives under its .autolab/locks).</summary>
+    public ManifestPlan Apply(ManifestPlan? plan, string manifestPath, ManifestInput input, string? schemaPath, string? repositoryRoot, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(manifestPath);
-        var lockPath = FileLock.LockPathFor(AtomicFile.ResolveTarget(full), RepositoryLocator.FindRoot(full));
+        var lockPath = FileLock.LockPathFor(AtomicFile.ResolveTarget(full), repositoryRoot);
         using var held = FileLock.Acquire(lockPath, LockTimeout, $"the run manifest '{full}'", cancellationToken);
         var current = RunManifestDocument.Load(full);
         if (plan is null || !string.Equals(current.OriginalText, plan.Document.OriginalText, StringComparison.Ordinal))

@@ -44,5 +44,12 @@ public sealed record ArtifactSyncResult
 
     public TimeSpan Duration { get; init; }
 
+    /// <summary>
+    /// False when the login node could not be reached or trusted (connection refused or timed out, name not
+    /// found, host key unknown or changed, authentication refused): a probe limitation, not a failed transfer,
+    /// so the stage does not count it as a sync attempt.
+    /// </summary>
+    public bool Reachable { get; init; } = true;
+
     public override string ToString() => RunId ?? ManifestPath;
 }

@@ -4,6 +4,9 @@ public static class LedgerAction
 {
     public const string Added = "Added";
     public const string Updated = "Updated";
+
+    /// <summary>The line was already current; only a note was added under it.</summary>
+    public const string NoteAdded = "NoteAdded";
     public const string Unchanged = "Unchanged";
 }
 
@@ -25,7 +28,7 @@ public sealed record JobListEntry
     /// <summary>The ledger date, YYYY-MM-DD.</summary>
     public string? Date { get; init; }
 
-    /// <summary>Added, Updated or Unchanged.</summary>
+    /// <summary>Added, Updated, NoteAdded (only a note was added) or Unchanged.</summary>
     public required string Action { get; init; }
 
     /// <summary>The canonical line; null for a manifest that is not a SLURM run.</summary>

@@ -24,6 +24,31 @@ public sealed partial record SlurmJobId(string Text, SlurmJobIdKind Kind, long B
 
     public override string ToString() => Text;
 
+    /// <summary>True for a cluster name Slurm could hold: a plain word (letters, digits, '_', '-', '.').</summary>
+    public static bool IsClusterName(string? name) => name is not null && ClusterShape().IsMatch(name);
+
+    /// <summary>
+    /// Refuses a cluster name that is not a plain word (<c>InvalidJobId</c>): it would reach sacct and squeue as
+    /// <c>--clusters=</c>, so anything else (a manifest's "123; touch /tmp/x" read as id 123 on cluster
+    /// "touch /tmp/x") stops before a process starts.
+    /// </summary>
+    public static string? ValidateCluster(string? name, string where)
+    {
+        if (name is null || IsClusterName(name))
+        {
+            return name;
+        }
+
+        throw new AutolabException(
+            ErrorIds.InvalidJobId,
+            AutolabErrorCategory.InvalidArgument,
+            $"'{name}' ({where}) is not a Slurm cluster name: a cluster is one plain word (letters, digits, '_', '-', '.'). A job id is 123, 123_4, 123_[1-3] or 123+1, optionally followed by ';<cluster>'. Nothing was asked.",
+            name);
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ClusterShape();
+
     /// <summary>
     /// Parses one id as the user wrote it. <c>123_[1-3]</c> (also <c>[1,3,5-7]</c>) expands to one id per task.
     /// Anything else is refused with <c>InvalidJobId</c>, before any process starts.

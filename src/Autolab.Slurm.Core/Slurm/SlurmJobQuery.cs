@@ -66,6 +66,24 @@ public sealed class SlurmJobQuery
         var resolved = new Dictionary<JobRequest, SlurmJobState>();
         foreach (var group in requests.GroupBy(r => r.Cluster ?? string.Empty, StringComparer.Ordinal))
         {
+            if (group.Key.Length > 0 && !SlurmJobId.IsClusterName(group.Key))
+            {
+                // Never reaches a command line: each id of the group fails before any process starts.
+                foreach (var request in group)
+                {
+                    try
+                    {
+                        SlurmJobId.ValidateCluster(group.Key, request.ManifestPath is null ? "-Cluster" : $"the cluster of '{request.ManifestPath}'");
+                    }
+                    catch (AutolabException ex)
+                    {
+                        failures.Add(new JobQueryFailure(request, ex));
+                    }
+                }
+
+                continue;
+            }
+
             var cluster = group.Key.Length == 0 ? null : group.Key;
             QueryCluster(cluster, group.ToList(), since, cancellationToken, resolved, failures, commands, warnings);
         }
@@ -261,11 +279,30 @@ public sealed class SlurmJobQuery
         }
     }
 
+    /// <summary>
+    /// When set, no command runs past it: each gets the smaller of <see cref="Timeout"/> and what is left
+    /// (at least half a second). Autolab's hooks use it to answer inside autolab's own timeout.
+    /// </summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    private TimeSpan CommandTimeout()
+    {
+        if (Deadline is not { } deadline)
+        {
+            return Timeout;
+        }
+
+        var left = deadline - _clock.UtcNow;
+        var floor = TimeSpan.FromMilliseconds(500);
+        return left < floor ? floor : left < Timeout ? left : Timeout;
+    }
+
     private CommandResult Run(CommandSpec command, CancellationToken cancellationToken)
     {
+        var timeout = CommandTimeout();
         try
         {
-            return _runner.Run(command, Timeout, cancellationToken);
+            return _runner.Run(command, timeout, cancellationToken);
         }
         catch (CommandTimeoutException ex)
         {
@@ -276,7 +313,21 @@ public sealed class SlurmJobQuery
                 command.ShortDisplay,
                 ex)
             {
-                Detail = string.Create(CultureInfo.InvariantCulture, $"{command.Program} did not answer within {Timeout.TotalSeconds:0} s"),
+                Detail = string.Create(CultureInfo.InvariantCulture, $"{command.Program} did not answer within {timeout.TotalSeconds:0.#} s"),
+            };
+        }
+        catch (CommandStartException ex) when (ex.InnerException is AutolabException ssh)
+        {
+            // The login node in front of the scheduler could not be reached or trusted: that is the cause to
+            // report (its own id and advice), not a missing Slurm client.
+            throw new AutolabException(
+                ssh.ErrorId,
+                ssh.Category,
+                $"'{command.ShortDisplay}' could not be run on {_runner.Location}: {ssh.Message}",
+                ssh.Target ?? command.ShortDisplay,
+                ssh)
+            {
+                Detail = ssh.Detail ?? FirstSentence(ssh.Message),
             };
         }
         catch (CommandStartException ex)
@@ -308,6 +359,12 @@ public sealed class SlurmJobQuery
         {
             Detail = error.Detail ?? error.Message,
         };
+
+    private static string FirstSentence(string text)
+    {
+        var end = text.IndexOf(". ", StringComparison.Ordinal);
+        return end > 0 ? text[..end] : text.TrimEnd('.');
+    }
 
     private static string LastLines(string text)
     {

@@ -44,7 +44,11 @@ public sealed class AutolabState
 
     public static string PathFor(string repositoryRoot) => System.IO.Path.Combine(repositoryRoot, ".autolab", "state.json");
 
-    public static AutolabState Load(string repositoryRoot, string stateSchemaPath)
+    /// <summary>
+    /// Reads state.json. With a schema path it is validated (the stage's own pass); without one (autolab's
+    /// hooks, where autolab owns the file) only its shape is checked: a JSON object with an iteration_id.
+    /// </summary>
+    public static AutolabState Load(string repositoryRoot, string? stateSchemaPath)
     {
         var path = PathFor(repositoryRoot);
         if (!File.Exists(path))
@@ -56,43 +60,90 @@ public sealed class AutolabState
                 path);
         }
 
-        var text = File.ReadAllText(path);
-        RawObject root;
-        try
+        var text = ReadText(path);
+        var root = ParseObject(path, text);
+        if (stateSchemaPath is not null)
         {
-            root = RawJson.Parse(text) as RawObject ?? throw Invalid(path, "it is not a JSON object");
+            var problems = JsonSchemaValidator.Validate(JsonSchemaValidator.Load(stateSchemaPath), root);
+            if (problems.Count > 0)
+            {
+                throw Invalid(path, "it does not match the state schema:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
+            }
         }
-        catch (RawJsonException ex)
+        else if (string.IsNullOrWhiteSpace(root.GetPathText("iteration_id")))
         {
-            throw Invalid(path, ex.Message, ex);
-        }
-
-        var problems = JsonSchemaValidator.Validate(JsonSchemaValidator.Load(stateSchemaPath), root);
-        if (problems.Count > 0)
-        {
-            throw Invalid(path, "it does not match the state schema:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
+            throw Invalid(path, "it has no iteration_id");
         }
 
         return new AutolabState(path, text, root);
     }
 
+    private static string ReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AutolabException(
+                ErrorIds.StateInvalid,
+                AutolabErrorCategory.ReadError,
+                $"'{path}' cannot be read: {ex.Message}. Check its permissions (the stage needs to read it).",
+                path,
+                ex);
+        }
+    }
+
+    private static RawObject ParseObject(string path, string text)
+    {
+        try
+        {
+            return RawJson.Parse(text) as RawObject ?? throw Invalid(path, "it is not a JSON object");
+        }
+        catch (RawJsonException ex)
+        {
+            throw Invalid(path, ex.Message, ex);
+        }
+    }
+
+    /// <summary>How long the -UpdateState write waits for the state file's lock.</summary>
+    public TimeSpan LockTimeout { get; init; } = FileLock.DefaultTimeout;
+
     /// <summary>
     /// The -UpdateState write: sync_status (completed when the sync is success-like, else the canonical
-    /// sync word), stage_attempt = 0, and stage = extract_results when the stage can advance.
-    /// Returns true when the file changed. pending_run_id and history are never touched.
+    /// sync word; null keeps it), stage_attempt = 0, and stage = extract_results when the stage can advance.
+    /// Planned on the file as it is now, re-read under the same kind of lock the other writers take: a
+    /// history entry, a new pending_run_id or another change autolab wrote since the pass read the file is
+    /// kept, and only the fields the stage owns change. When the state now names another iteration or run,
+    /// or another stage, the pass's outcome no longer applies: nothing (or, for the stage, not the stage) is
+    /// written. Returns true when the file changed; pending_run_id and history are never touched.
     /// </summary>
-    public bool Update(string syncStatus, bool advance, string stateSchemaPath)
+    public bool Update(string? syncStatus, bool advance, string stateSchemaPath, CancellationToken cancellationToken = default)
     {
-        var root = RunStateCopy();
-        root.SetString("sync_status", syncStatus);
+        var lockPath = FileLock.LockPathFor(Path, RepositoryRootOf(Path));
+        using var held = FileLock.Acquire(lockPath, LockTimeout, $"the state file '{Path}'", cancellationToken);
+        var currentText = ReadText(Path);
+        var root = ParseObject(Path, currentText);
+        if (!SameRun(root))
+        {
+            Skipped = $"'{Path}' names another iteration or run than when the pass began (iteration_id {root.GetPathText("iteration_id")}, run {RunOf(root) ?? "none"}); it was left as it is.";
+            return false;
+        }
+
+        if (syncStatus is not null)
+        {
+            root.SetString("sync_status", syncStatus);
+        }
+
         root.SetScalar("stage_attempt", RawScalar.FromInt(0));
-        if (advance)
+        if (advance && string.Equals(root.GetString("stage"), Stage, StringComparison.Ordinal))
         {
             root.SetString("stage", "extract_results");
         }
 
         var text = RawJson.Write(root);
-        if (string.Equals(text, RawJson.Write(RunStateCopy()), StringComparison.Ordinal))
+        if (string.Equals(text, RawJson.Write(ParseObject(Path, currentText)), StringComparison.Ordinal))
         {
             return false;
         }
@@ -104,11 +155,25 @@ public sealed class AutolabState
         }
 
         AtomicFile.EnsureWritable(Path, "state file");
+        AtomicFile.RemoveStaleTemps(Path);
         AtomicFile.WriteAllText(Path, text);
         return true;
     }
 
-    private RawObject RunStateCopy() => (RawObject)RawJson.Parse(OriginalText);
+    /// <summary>Why the last <see cref="Update"/> wrote nothing although it was asked to, or null.</summary>
+    public string? Skipped { get; private set; }
+
+    private bool SameRun(RawObject current) =>
+        string.Equals(current.GetPathText("iteration_id") ?? string.Empty, IterationId, StringComparison.Ordinal)
+        && string.Equals(RunOf(current), PendingRunId ?? LastRunId, StringComparison.Ordinal);
+
+    private static string? RunOf(RawObject root) =>
+        root.GetPathText("pending_run_id") is { Length: > 0 } pending ? pending
+        : root.GetPathText("last_run_id") is { Length: > 0 } last ? last : null;
+
+    private static string RepositoryRootOf(string statePath) =>
+        System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(statePath)!)!;
+
 
     private static AutolabException Invalid(string path, string detail, Exception? inner = null) =>
         new(

@@ -88,6 +88,72 @@ public sealed partial class StageContext
         return context;
     }
 
+    /// <summary>
+    /// The inputs of one of autolab's hooks: the run is exactly <paramref name="runDirectory"/> (autolab's
+    /// {run_dir}), not found again by our iteration-folder rules; the state is read (not validated: autolab
+    /// owns it) for the run group's order and base run. A repository without .autolab/ or a missing
+    /// -RunDirectory stops the hook before anything is read or written.
+    /// </summary>
+    public static StageContext ResolveHook(string repositoryRoot, string? runDirectory)
+    {
+        var root = Path.GetFullPath(repositoryRoot);
+        if (!Directory.Exists(Path.Combine(root, RepositoryLocator.AutolabDirectoryName)))
+        {
+            throw new AutolabException(
+                ErrorIds.RepositoryRootNotFound,
+                AutolabErrorCategory.ObjectNotFound,
+                $"'{root}' is not an autolab repository (it has no .autolab/ folder). Pass the repository root as -RepositoryRoot ({{repo_root}} in the command template); nothing was written.",
+                root);
+        }
+
+        if (string.IsNullOrWhiteSpace(runDirectory))
+        {
+            throw new AutolabException(
+                ErrorIds.RunDirectoryMissing,
+                AutolabErrorCategory.InvalidArgument,
+                "A hook needs the run's directory: add '-RunDirectory {run_dir}' to the command template in .autolab/verifier_policy.yaml; nothing was written.",
+                root);
+        }
+
+        var state = AutolabState.Load(root, stateSchemaPath: null);
+        var context = new StageContext(root, state);
+        var runDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory, root));
+        if (!runDir.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new AutolabException(
+                ErrorIds.PathOutsideRepository,
+                AutolabErrorCategory.InvalidArgument,
+                $"The run directory '{runDir}' is not inside the repository '{root}': a hook writes only inside the repository it was given. Check {{run_dir}} and {{repo_root}} in the command template; nothing was written.",
+                runDir);
+        }
+
+        var runId = Path.GetFileName(runDir);
+        if (!RunIdShape().IsMatch(runId))
+        {
+            throw new AutolabException(
+                ErrorIds.StateInvalid,
+                AutolabErrorCategory.InvalidArgument,
+                $"The run directory '{runDir}' does not end in an autolab run id (letters, digits, '.', '_' and '-'). Check {{run_dir}} in the command template; nothing was written.",
+                runDir);
+        }
+
+        var runsFolder = Path.GetDirectoryName(runDir);
+        context.IterationPath = runsFolder is not null && Path.GetFileName(runsFolder) == "runs" ? Path.GetDirectoryName(runsFolder) : null;
+        context.RunId = runId;
+        var group = state.RunGroup.Where(id => RunIdShape().IsMatch(id)).ToArray();
+        context.BaseRun = new StageRun(runId, Path.Combine(runDir, RunManifestDocument.FileName), IsReplicate: group.Contains(runId, StringComparer.Ordinal));
+        if (context.IterationPath is not null && group.Length > 0 && (state.PendingRunId ?? state.LastRunId) is { } primary && RunIdShape().IsMatch(primary))
+        {
+            context.Replicates = group.Select(id => new StageRun(id, ManifestPathOf(context.IterationPath, id), IsReplicate: true)).ToArray();
+            context.GroupBase = new StageRun(primary, ManifestPathOf(context.IterationPath, primary), IsReplicate: false);
+        }
+
+        return context;
+    }
+
+    /// <summary>Hooks only: the run group's base run (autolab writes the roll-up onto it), when the state has a run group.</summary>
+    public StageRun? GroupBase { get; private set; }
+
     /// <summary>The stage stops (nothing written) when a manifest it must read is missing, or autolab's schema is gone.</summary>
     public void RequireManifestsAndSchema()
     {

@@ -50,8 +50,19 @@ public static class StageRules
     }
 
     /// <summary>synced, failed or partial advance to extract_results; anything else waits in slurm_monitor (a normal outcome).</summary>
-    public static StageDecision Decide(string? status)
+    public static StageDecision Decide(string? status) => Decide(status, schedulerUnasked: false);
+
+    /// <summary>
+    /// As <see cref="Decide(string?)"/>; when the scheduler (or login node) could not be asked this pass, a run
+    /// that waits says so instead of repeating what its manifest last recorded.
+    /// </summary>
+    public static StageDecision Decide(string? status, bool schedulerUnasked)
     {
+        if (schedulerUnasked && !RunStatus.IsTerminal(RunStatus.Canonicalize(status)))
+        {
+            return new StageDecision(SlurmMonitor, false, $"the scheduler could not be asked this time; the run stays {RunStatus.Canonicalize(status)} and the stage will ask again");
+        }
+
         var canonical = RunStatus.Canonicalize(status);
         return canonical switch
         {
@@ -133,10 +144,16 @@ public sealed class PollBackoff
     private readonly Random _random;
 
     public PollBackoff(TimeSpan initial, Random? random = null)
+        : this(initial, null, random)
+    {
+    }
+
+    /// <summary>A schedule that continues from <paramref name="current"/> (the previous pass's interval), when given.</summary>
+    public PollBackoff(TimeSpan initial, TimeSpan? current, Random? random)
     {
         _initial = initial <= TimeSpan.Zero ? TimeSpan.FromSeconds(1) : initial;
         _random = random ?? Random.Shared;
-        Interval = _initial;
+        Interval = current is { } c && c > TimeSpan.Zero ? c : _initial;
     }
 
     /// <summary>The interval before jitter.</summary>

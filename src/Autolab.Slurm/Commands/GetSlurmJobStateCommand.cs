@@ -5,6 +5,7 @@ using Autolab.Slurm.Models;
 using Autolab.Slurm.Execution;
 using Autolab.Slurm.Ssh;
 using Autolab.Slurm.Slurm;
+using Autolab.Slurm.Stage;
 
 namespace Autolab.Slurm.Commands;
 
@@ -18,6 +19,7 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
 {
     private const string ByJobIdSet = "ByJobId";
     private const string ByManifestSet = "ByManifest";
+    private const string ByMonitorPassSet = "ByMonitorPass";
     private readonly List<JobRequest> _requests = new();
     private bool _refused;
 
@@ -31,11 +33,18 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
     [ValidateNotNullOrEmpty]
     public string[] ManifestPath { get; set; } = Array.Empty<string>();
 
-    [Parameter]
+    /// <summary>A pass of the stage (New-SlurmMonitorPass): its runs in flight are asked about, grouped by login node; what cannot be asked is recorded in the pass.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByMonitorPassSet)]
+    [ValidateNotNull]
+    public MonitorPass? MonitorPass { get; set; }
+
+    [Parameter(ParameterSetName = ByJobIdSet)]
+    [Parameter(ParameterSetName = ByManifestSet)]
     [ValidateNotNullOrEmpty]
     public string? Cluster { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = ByJobIdSet)]
+    [Parameter(ParameterSetName = ByManifestSet)]
     public DateTime? Since { get; set; }
 
     [Parameter]
@@ -44,6 +53,11 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == ByMonitorPassSet)
+        {
+            return;
+        }
+
         if (ParameterSetName == ByJobIdSet)
         {
             foreach (var text in JobId)
@@ -73,6 +87,12 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
 
     protected override void EndProcessing()
     {
+        if (ParameterSetName == ByMonitorPassSet)
+        {
+            QueryPass(MonitorPass!);
+            return;
+        }
+
         if (_requests.Count == 0)
         {
             if (!_refused)
@@ -101,6 +121,16 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
             throw new PipelineStoppedException();
         }
 
+        Report(result, asErrors: true);
+        foreach (var (_, state) in result.States)
+        {
+            WriteObject(state);
+        }
+    }
+
+    /// <summary>What a query ran (verbose), its warnings, and the ids it could not answer for: error records, or (for a pass, which records them) verbose lines.</summary>
+    private void Report(JobQueryResult result, bool asErrors)
+    {
         foreach (var command in result.CommandsRun)
         {
             WriteVerbose($"ran: {command}");
@@ -113,12 +143,66 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
 
         foreach (var failure in result.Failures)
         {
-            WriteAutolabError(failure.Error);
+            if (asErrors)
+            {
+                WriteAutolabError(failure.Error);
+            }
+            else
+            {
+                WriteVerbose($"{failure.Request.Id}: {failure.Error.ErrorId}: {failure.Error.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// One query per login node of the pass (this machine first): states go down the pipeline and into the
+    /// pass; ids the scheduler or login node could not answer for become the pass's probe limitations (no
+    /// error record: the stage reports them); any other error stops the pipeline.
+    /// </summary>
+    private void QueryPass(MonitorPass pass)
+    {
+        IReadOnlyList<PollGroup> groups;
+        try
+        {
+            groups = pass.PlanPolls();
+        }
+        catch (AutolabException ex)
+        {
+            ThrowAutolabError(ex);
+            return;
         }
 
-        foreach (var (_, state) in result.States)
+        var timeout = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? TimeSpan.FromSeconds(TimeoutSec) : pass.SchedulerTimeout;
+        foreach (var group in groups)
         {
-            WriteObject(state);
+            var host = ComputerName ?? group.LoginHost;
+            JobQueryResult result;
+            try
+            {
+                ICommandRunner runner = host is null ? LocalCommandRunner.Instance : new SshCommandRunner(SshConnectionPool.Shared.Get(SshOptions(host)));
+                result = new SlurmJobQuery(runner, ModuleContext.States, ModuleContext.Clock) { Timeout = timeout, Deadline = pass.SchedulerDeadline }.Query(group.Requests, null, CancellationToken);
+            }
+            catch (AutolabException ex)
+            {
+                // The login node's settings could not even be resolved (no key, a bad ssh config): every id of the group.
+                result = new JobQueryResult(Array.Empty<(JobRequest, SlurmJobState)>(), group.Requests.Select(r => new JobQueryFailure(r, ex)).ToArray(), Array.Empty<string>(), Array.Empty<string>());
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+
+            Report(result, asErrors: false);
+            var stops = pass.RecordPoll(result);
+            if (stops.Count > 0)
+            {
+                ThrowAutolabError(stops[0]);
+            }
+
+            foreach (var (_, state) in result.States)
+            {
+                WriteObject(state);
+            }
         }
     }
 

@@ -5,6 +5,7 @@ using Autolab.Slurm.Errors;
 using Autolab.Slurm.Manifest;
 using Autolab.Slurm.Models;
 using Autolab.Slurm.Ssh;
+using Autolab.Slurm.Stage;
 
 namespace Autolab.Slurm.Commands;
 
@@ -12,18 +13,26 @@ namespace Autolab.Slurm.Commands;
 /// Brings a run's artifacts home into its run directory: over SFTP, from a local folder, or by checking
 /// a shared filesystem in place. Progress is written from the pipeline thread while workers transfer.
 /// </summary>
-[Cmdlet(VerbsData.Sync, "RunArtifacts", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Sync, "RunArtifacts", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ByManifestSet)]
 [OutputType(typeof(ArtifactSyncResult))]
 public sealed class SyncRunArtifactsCommand : SshCmdlet
 {
+    private const string ByManifestSet = "ByManifest";
+    private const string ByMonitorPassSet = "ByMonitorPass";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    private MonitorPass? _pass;
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByManifestSet)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
     public string ManifestPath { get; set; } = string.Empty;
 
-    [Parameter]
+    /// <summary>A pass of the stage (New-SlurmMonitorPass): the runs whose artifacts it says to bring home are synced, and it keeps each outcome.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByMonitorPassSet)]
+    [ValidateNotNull]
+    public MonitorPass? MonitorPass { get; set; }
+
+    [Parameter(ParameterSetName = ByManifestSet)]
     [ValidateNotNullOrEmpty]
     public string? Source { get; set; }
 
@@ -45,6 +54,17 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
 
     protected override void ProcessRecord()
     {
+        if (MonitorPass is { } pass)
+        {
+            _pass = pass;
+            foreach (var run in pass.PlanSyncs())
+            {
+                SyncWithin(pass.SyncTimeout, () => Sync(run.Document, run.ManifestPath));
+            }
+
+            return;
+        }
+
         var path = ResolvePath(ManifestPath);
         RunManifestDocument? manifest = null;
         if (!TryRun(() => manifest = RunManifestDocument.Load(path)))
@@ -52,6 +72,43 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
             return;
         }
 
+        Sync(manifest!, path);
+    }
+
+    /// <summary>
+    /// Runs one sync under a deadline (the sync hook's share of autolab's sync timeout): past it, the transfer
+    /// is cancelled and reported as a failure a later attempt may fix.
+    /// </summary>
+    private void SyncWithin(TimeSpan? limit, Action sync)
+    {
+        if (limit is null)
+        {
+            sync();
+            return;
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(base.CancellationToken);
+        deadline.CancelAfter(limit.Value);
+        _deadline = deadline;
+        _deadlineLimit = limit.Value;
+        try
+        {
+            sync();
+        }
+        finally
+        {
+            _deadline = null;
+        }
+    }
+
+    private CancellationTokenSource? _deadline;
+    private TimeSpan _deadlineLimit;
+
+    /// <summary>The cmdlet's token, or the deadline's while one runs.</summary>
+    private new CancellationToken CancellationToken => _deadline?.Token ?? base.CancellationToken;
+
+    private void Sync(RunManifestDocument manifest, string path)
+    {
         var options = new SyncOptions
         {
             Source = Source is null || Source.Contains(':', StringComparison.Ordinal) || ComputerName is not null ? Source : ResolvePath(Source),
@@ -64,11 +121,11 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
         SyncSourcePlan plan;
         try
         {
-            plan = SyncSourceResolver.Resolve(manifest!, options);
+            plan = SyncSourceResolver.Resolve(manifest, options);
         }
         catch (AutolabException ex)
         {
-            CouldNotRun(ex, NoPlanRequest(manifest!), null);
+            CouldNotRun(ex, NoPlanRequest(manifest), null);
             return;
         }
 
@@ -89,12 +146,12 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
                 return;
             case SyncSourceKind.NoPull:
                 WriteVerbose($"{path}: the profile '{plan.Profile?.Name}' pulls nothing (mode {plan.Profile?.Mode}, artifact_pull.enabled {plan.Profile?.ArtifactPull.Enabled}); the sync is ok with no paths.");
-                WriteObject(new ArtifactSyncResult { ManifestPath = path, RunId = manifest!.RunId, Destination = RelativeRunDirectory(plan.Request) });
+                Emit(new ArtifactSyncResult { ManifestPath = path, RunId = manifest.RunId, Destination = RelativeRunDirectory(plan.Request) });
                 return;
             case SyncSourceKind.SharedFilesystem:
                 if (TryRunSync(plan, () => engine.VerifyInPlace(plan.Request, CancellationToken), out var verified))
                 {
-                    WriteObject(verified);
+                    Emit(verified);
                 }
 
                 return;
@@ -131,9 +188,16 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
             var task = Task.Run(() => engine.Execute(pull, progress, CancellationToken), CancellationToken);
             if (TryRunSync(plan, () => WaitWithProgress(task, progress, source.Display), out var result))
             {
-                WriteObject(result);
+                Emit(result);
             }
         }
+    }
+
+    /// <summary>A sync outcome: down the pipeline, and into the pass when there is one.</summary>
+    private void Emit(ArtifactSyncResult result)
+    {
+        _pass?.RecordSync(result);
+        WriteObject(result);
     }
 
     /// <summary>Blocks the pipeline thread on the transfer, writing progress from here (never from a worker).</summary>
@@ -180,9 +244,22 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
         }
         catch (Exception ex) when (ex is OperationCanceledException || ex.InnerException is OperationCanceledException)
         {
-            if (CancellationToken.IsCancellationRequested)
+            if (base.CancellationToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
+            }
+
+            if (_deadline is { IsCancellationRequested: true })
+            {
+                CouldNotRun(
+                    new AutolabException(
+                        ErrorIds.SyncTimeout,
+                        AutolabErrorCategory.OperationTimeout,
+                        string.Create(CultureInfo.InvariantCulture, $"The sync of '{plan.Request.RunDirectory}' did not finish within {_deadlineLimit.TotalSeconds:0} s (the hook's share of autolab's sync_timeout_seconds) and was stopped; what arrived waits under its temporary name for the next attempt. Raise slurm.monitor.sync_timeout_seconds for large artifacts."),
+                        plan.Request.RunDirectory),
+                    plan.Request,
+                    plan.Display);
+                return false;
             }
 
             throw;
@@ -192,8 +269,17 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
     /// <summary>The sync cannot run at all: an error with its id, and still a failed result the stage can count.</summary>
     private void CouldNotRun(AutolabException error, SyncRequest request, string? source)
     {
-        WriteAutolabError(error);
-        WriteObject(ArtifactSyncEngine.CouldNotRun(request, source, error.Message, TimeSpan.Zero));
+        if (_pass is null)
+        {
+            WriteAutolabError(error);
+        }
+        else
+        {
+            // The pass reports it (a ledger note, the stage result); no error record for the caller.
+            WriteVerbose($"{request.ManifestPath}: {error.ErrorId}: {error.Message}");
+        }
+
+        Emit(ArtifactSyncEngine.CouldNotRun(request, source, error.Message, TimeSpan.Zero) with { Reachable = !ErrorIds.IsUnreachable(error.ErrorId) });
     }
 
     private static SyncRequest NoPlanRequest(RunManifestDocument manifest)

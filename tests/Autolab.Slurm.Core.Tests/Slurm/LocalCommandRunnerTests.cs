@@ -69,12 +69,10 @@ public sealed class LocalCommandRunnerTests
     [Fact]
     public void Run_ProgramReadingStdin_SeesEndOfInputAtOnce()
     {
-        var watch = Stopwatch.StartNew();
-
-        var result = Runner.Run(new CommandSpec("cat", Array.Empty<string>()), TimeSpan.FromSeconds(10), CancellationToken.None);
+        // A cat left waiting for input would be killed by the timeout (CommandTimeoutException) instead of exiting 0.
+        var result = Runner.Run(new CommandSpec("cat", Array.Empty<string>()), TimeSpan.FromSeconds(60), CancellationToken.None);
 
         Assert.Equal((0, string.Empty), (result.ExitCode, result.StandardOutput));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"cat waited {watch.Elapsed} for input");
     }
 
     [Fact]
@@ -149,14 +147,15 @@ public sealed class LocalCommandRunnerTests
     public async Task Run_Timeout_KillsTheWholeProcessTree()
     {
         var marker = Guid.NewGuid().ToString("N");
-        var spec = Marked(new CommandSpec("bash", new[] { "-c", "sleep 30 & sleep 30" }), marker);
+        var spec = Marked(new CommandSpec("bash", new[] { "-c", "sleep 600 & sleep 600" }), marker);
         var watch = Stopwatch.StartNew();
 
         var run = Task.Run(() => Runner.Run(spec, TimeSpan.FromSeconds(2), CancellationToken.None));
-        Assert.True(await WaitFor(() => SleepsOf(marker).Count >= 2, TimeSpan.FromSeconds(2)), "the two sleeps never started");
+        Assert.True(await WaitFor(() => SleepsOf(marker).Count >= 2, TimeSpan.FromSeconds(10)), "the two sleeps never started");
         var error = await Assert.ThrowsAsync<CommandTimeoutException>(() => run);
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the timeout of 2 s took {watch.Elapsed}");
+        // The sleeps would take 10 minutes: ending far sooner shows the timeout ended them (a hang guard).
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(120), $"the timeout of 2 s took {watch.Elapsed}");
         Assert.Contains(spec.Display, error.Message, StringComparison.Ordinal);
         Assert.True(await WaitFor(() => MarkedProcesses(marker).Count == 0, TimeSpan.FromSeconds(5)), "survivors: " + Describe(marker));
     }
@@ -165,7 +164,7 @@ public sealed class LocalCommandRunnerTests
     public async Task Run_Cancelled_KillsTheWholeProcessTree()
     {
         var marker = Guid.NewGuid().ToString("N");
-        var spec = Marked(new CommandSpec("bash", new[] { "-c", "sleep 30 & sleep 30" }), marker);
+        var spec = Marked(new CommandSpec("bash", new[] { "-c", "sleep 600 & sleep 600" }), marker);
         using var cancellation = new CancellationTokenSource();
         var watch = Stopwatch.StartNew();
 
@@ -174,7 +173,7 @@ public sealed class LocalCommandRunnerTests
         await cancellation.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"cancellation took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(120), $"cancellation took {watch.Elapsed}");
         Assert.True(await WaitFor(() => MarkedProcesses(marker).Count == 0, TimeSpan.FromSeconds(5)), "survivors: " + Describe(marker));
     }
 
@@ -192,7 +191,7 @@ public sealed class LocalCommandRunnerTests
     {
         // bash exits at once; its background sleep inherits stdout. The call must not wait for the sleep.
         var marker = Guid.NewGuid().ToString("N");
-        var spec = Marked(new CommandSpec("bash", new[] { "-c", "sleep 6 & echo started" }), marker);
+        var spec = Marked(new CommandSpec("bash", new[] { "-c", "sleep 300 & echo started" }), marker);
         var watch = Stopwatch.StartNew();
 
         try
@@ -205,8 +204,9 @@ public sealed class LocalCommandRunnerTests
         }
 
         var took = watch.Elapsed;
-        await WaitFor(() => MarkedProcesses(marker).Count == 0, TimeSpan.FromSeconds(8));
-        Assert.True(took < TimeSpan.FromSeconds(4), $"Run with a 1 s timeout took {took.TotalSeconds:0.0} s");
+        await WaitFor(() => MarkedProcesses(marker).Count == 0, TimeSpan.FromSeconds(30));
+        // The orphan sleeps 5 minutes: returning far sooner shows the call did not wait for it (a hang guard).
+        Assert.True(took < TimeSpan.FromSeconds(120), $"Run with a 1 s timeout took {took.TotalSeconds:0.0} s");
     }
 
     [Theory]

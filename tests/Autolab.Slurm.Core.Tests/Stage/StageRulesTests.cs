@@ -49,13 +49,6 @@ public class StageRulesTests
         Assert.False(string.IsNullOrWhiteSpace(decision.Message));
     }
 
-    [Fact]
-    public void Decide_StageNames_MatchAutolabsStageWords()
-    {
-        Assert.Equal("extract_results", StageRules.ExtractResults);
-        Assert.Equal("slurm_monitor", StageRules.SlurmMonitor);
-    }
-
     // ---- NeedsSync: the pass pulls artifacts for a COMPLETED job, or a failed job's logs ----
 
     [Theory]
