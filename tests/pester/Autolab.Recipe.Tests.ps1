@@ -55,6 +55,8 @@ sed -i "s/^\(- .* | run_id=$1 | status=\).*$/\1synced/" "$2/docs/slurm_job_list.
 AfterAll {
     $script:repos | Remove-AutolabTestRepository
     if ($script:hooks) { Remove-Item -LiteralPath $script:hooks -Recurse -Force -ErrorAction SilentlyContinue }
+    # Removing the module deletes the session's cached `autolab init` template.
+    Remove-Module AutolabTestHelpers -ErrorAction SilentlyContinue
 }
 
 Describe 'autolab run at stage launch submits a real batch job' {
@@ -370,5 +372,20 @@ Describe 'what autolab reads from the poll command''s output' {
         # With no sync template a completed job is written `completed` and the stage advances.
         (Get-AutolabRun -RepositoryRoot $root).Status | Should -Be 'completed'
         $result.StageAfter | Should -Be 'extract_results'
+    }
+}
+
+Describe 'a PowerShell script as a monitor command' {
+    It 'runs under the pwsh of this session, named by absolute path, with the placeholders as its arguments' {
+        $repo = New-Repo -Stage slurm_monitor -RunId run_001 -JobId 910006
+        $script = Join-Path $hooks 'poll.ps1'
+        Set-Content -LiteralPath $script -Value 'param([string] $JobId, [string] $RunDirectory) "running|RUNNING|$JobId"; Set-Content -LiteralPath (Join-Path $RunDirectory pwsh-poll.txt) -Value $PWD.Path'
+        $template = Get-PwshHookTemplate -ScriptPath $script -Argument '-JobId', '{job_id}', '-RunDirectory', '{run_dir}'
+        $template | Should -Match '^/\S+ '
+        Set-AutolabMonitorTemplate -RepositoryRoot $repo.RepositoryRoot -Poll $template
+        $result = Invoke-Autolab -RepositoryRoot $repo.RepositoryRoot run
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        (Get-AutolabRun -RepositoryRoot $repo.RepositoryRoot).Status | Should -Be 'running'
+        Get-Content -LiteralPath (Join-Path $repo.RunDirectory 'pwsh-poll.txt') | Should -Be $repo.RepositoryRoot
     }
 }

@@ -10,6 +10,7 @@
 Set-StrictMode -Version Latest
 
 Import-Module (Join-Path $PSScriptRoot 'SlurmTestHelpers.psm1')
+Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
 
 # autolab refuses these anywhere in a monitor command after substitution (launch_runtime.py,
 # _SHELL_META_PATTERN), so a repository path holding one can never run a hook.
@@ -275,6 +276,26 @@ function Set-AutolabMonitorTemplate {
     if ($PSBoundParameters.ContainsKey('PollTimeoutSec')) { $setting['slurm.monitor.poll_timeout_seconds'] = $PollTimeoutSec }
     if ($PSBoundParameters.ContainsKey('SyncTimeoutSec')) { $setting['slurm.monitor.sync_timeout_seconds'] = $SyncTimeoutSec }
     Set-AutolabPolicy -RepositoryRoot $RepositoryRoot -Setting $setting
+}
+
+function Get-PwshHookTemplate {
+    <#
+    .SYNOPSIS
+        A monitor command template that runs a PowerShell script with a pwsh started like this one:
+        `<pwsh> -NoProfile -NonInteractive -File <script> <arguments>`, or `<dotnet> <PSHOME>/pwsh.dll ...`
+        when pwsh is the repository's dotnet tool (`dotnet pwsh` is no program autolab can start).
+    .DESCRIPTION
+        Arguments are appended as given, so placeholders stay unquoted ({run_dir}); a part holding
+        white space is single-quoted for autolab's shlex.split.
+    .EXAMPLE
+        Get-PwshHookTemplate -ScriptPath $entryPoint -Argument '-Hook', 'Poll', '-RunDirectory', '{run_dir}', '-RepositoryRoot', '{repo_root}'
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $ScriptPath, [string[]] $Argument = @())
+    $pwsh = Get-PwshInvocation
+    $parts = @($pwsh.FilePath) + @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath) + $Argument
+    return (($parts | ForEach-Object { if ($_ -match '\s') { "'$_'" } else { $_ } }) -join ' ')
 }
 
 function Read-JsonFile([string] $Path) {
@@ -763,6 +784,6 @@ function Remove-AutolabTestRepository {
 }
 
 Export-ModuleMember -Function Get-AutolabSourcePath, Get-AutolabPython, Invoke-Autolab, Update-AutolabYaml, Set-AutolabPolicy,
-    Get-AutolabPolicy, Set-AutolabMonitorTemplate, Get-AutolabState, Set-AutolabState, Get-AutolabIterationDirectory,
+    Get-AutolabPolicy, Set-AutolabMonitorTemplate, Get-PwshHookTemplate, Get-AutolabState, Set-AutolabState, Get-AutolabIterationDirectory,
     Get-AutolabLedgerLine, Get-AutolabRun, Test-AutolabLedger, Invoke-AutolabLaunch, New-AutolabTestRepository,
     New-AutolabRunManifest, New-RestrictedPathDirectory, Remove-AutolabTestRepository
