@@ -108,7 +108,7 @@ Describe 'autolab run at stage launch submits a real batch job' {
 
 Describe 'autolab run at stage slurm_monitor with a poll and a sync template' {
     BeforeAll {
-        $script:repo = New-Repo -Stage slurm_monitor -Launch -JobCommand 'echo done > "${RUN_DIR}/result.txt"'
+        $script:repo = New-Repo -Stage slurm_monitor -Launch -JobCommand 'echo done > "${RUN_DIR}/result.txt"' -PrepareVerify
         $script:run0 = Get-AutolabRun -RepositoryRoot $repo.RepositoryRoot
         $null = Wait-Until -TimeoutSec 120 -Because "job $($repo.JobId) to complete" -Condition {
             (Get-SacctState -JobId $repo.JobId)[$repo.JobId] -eq 'COMPLETED'
@@ -136,10 +136,13 @@ Describe 'autolab run at stage slurm_monitor with a poll and a sync template' {
         Assert-Ledger $repo $run.RunId $false
     }
 
-    It 'a completed poll and an ok sync advance to extract_results; the ledger verifies once the sync rewrote the line' {
+    It 'a completed poll and an ok sync advance to extract_results (autolab''s verifiers passing); the ledger verifies once the sync rewrote the line' {
         Set-AutolabMonitorTemplate -RepositoryRoot $repo.RepositoryRoot -Poll "/bin/sh $pollCompleted {job_id} {run_dir}" -Sync "/bin/sh $syncRewrites {run_id} {repo_root}"
-        $result = Invoke-Autolab -RepositoryRoot $repo.RepositoryRoot run
+        $result = Invoke-Autolab -RepositoryRoot $repo.RepositoryRoot run --verify
         $result.ExitCode | Should -Be 0 -Because $result.Output
+        $verification = Get-Content -LiteralPath (Join-Path $repo.RepositoryRoot '.autolab/verification_result.json') -Raw | ConvertFrom-Json
+        $verification.stage_effective | Should -Be 'slurm_monitor'
+        $verification.passed | Should -BeTrue -Because $verification.message
         $result.StageAfter | Should -Be 'extract_results'
         $result.Message | Should -Be 'slurm_monitor: strict lifecycle ready (status=synced)'
         $run = Get-AutolabRun -RepositoryRoot $repo.RepositoryRoot
