@@ -26,9 +26,10 @@ stop_by_pidfile "$H/munge/munged.pid" munged 10
 
 # in_chroot_pids: every process whose root is this chroot (ssh sessions, slurmstepd and the jobs
 # it ran). They would keep the mounts busy.
-# One find instead of a readlink per process (hundreds of them while tests run: seconds).
+# One find instead of a readlink per process (hundreds of them while tests run: seconds). find
+# fails on processes that end while it reads /proc: that is no error here.
 in_chroot_pids() {
-    find /proc -mindepth 2 -maxdepth 2 -name root -lname "$CL_ROOT" 2>/dev/null \
+    { find /proc -mindepth 2 -maxdepth 2 -name root -lname "$CL_ROOT" 2>/dev/null || true; } \
         | sed -n 's#^/proc/\([0-9]*\)/root$#\1#p'
 }
 left=$(in_chroot_pids)
@@ -36,7 +37,8 @@ if [ -n "$left" ]; then
     log "ending processes left in the chroot: $(tr '\n' ' ' <<<"$left")"
     # shellcheck disable=SC2086 # one pid per word
     kill -TERM $left 2>/dev/null || true
-    deadline=$((SECONDS + 10))
+    # slurmstepd ignores SIGTERM: what is left after 3 s is killed.
+    deadline=$((SECONDS + 3))
     while [ -n "$(in_chroot_pids)" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
     left=$(in_chroot_pids)
     # shellcheck disable=SC2086
