@@ -67,7 +67,8 @@ Describe 'Cluster <Cluster.name>' -ForEach $clusters {
             Invoke-Ssh $Cluster "echo $name > '$($Cluster.remoteScratch.ssh)/$name'"
             Get-Content -LiteralPath (Join-Path $Cluster.remoteScratch.host $name) | Should -Be $name
         } finally {
-            Remove-Item -LiteralPath (Join-Path $Cluster.remoteScratch.host $name) -ErrorAction SilentlyContinue
+            # -Force: pwsh treats a file of another user without the "other" write bit as read-only, even for root.
+            Remove-Item -LiteralPath (Join-Path $Cluster.remoteScratch.host $name) -Force -ErrorAction SilentlyContinue
         }
     }
 
