@@ -39,7 +39,6 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR
-# shellcheck source=lib.sh
 # shellcheck source=chroot-lib.sh
 . "$SCRIPT_DIR/chroot-lib.sh"
 
