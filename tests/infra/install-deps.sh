@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the testbed needs (Slurm with accounting, MariaDB, munge, sshd, rsync).
+# Installs the Debian packages the testbed needs (Slurm with accounting, MariaDB, munge, sshd, rsync,
+# debootstrap for the modern clusters' chroots).
 #
 # Why the early exit: CI calls this on every run, and developers call it through up.sh again and
 # again. `apt-get update` alone costs several seconds (and network), so when every package is
@@ -23,6 +24,9 @@ PACKAGES=(
     procps
     # The crash test kills writers at a chosen system call (strace's fault injection).
     strace
+    # The modern clusters' root filesystems (chroot-cluster-build.sh); the keyring verifies the
+    # newer suites' Release files (a Recommends of debootstrap, so named here).
+    debootstrap debian-archive-keyring
 )
 
 # dpkg-query prints one "name status" line per package it knows; packages it has never heard of

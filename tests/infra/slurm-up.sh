@@ -101,35 +101,7 @@ SlurmctldLogFile=$SLURM_DIR/log/slurmctld.log
 SlurmdLogFile=$SLURM_DIR/log/slurmd-%n.log
 SlurmctldDebug=info
 SlurmdDebug=info
-# No cgroups: containers and CI machines without systemd cannot delegate them.
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-# Het jobs are started only by the backfill scheduler, every bf_interval seconds (default 30);
-# a short interval keeps het-job tests fast. Cheap on a cluster this size.
-SchedulerParameters=bf_interval=2
-# The node lines may promise more CPUs than the machine has (see AUTOLAB_SLURM_CPUS).
-SlurmdParameters=config_overrides
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/slurmdbd
-AccountingStorageHost=localhost
-JobCompType=jobcomp/none
-# A node that went down because its slurmd was killed comes back by itself when slurmd restarts.
-ReturnToService=2
-# Finished jobs stay visible to squeue/scontrol for 5 minutes (tests read RestartCnt from there).
-MinJobAge=300
-# SIGTERM -> SIGKILL grace for cancelled/timed-out jobs; short to keep tests fast.
-KillWait=5
-# Tests requeue jobs (scontrol requeue) and expect them to run again. 1 is the default; explicit
-# so that nobody "cleans it up".
-JobRequeue=1
-# 'scontrol suspend/resume' by root needs no preemption plugin; keep the plugin explicit so an
-# inherited default cannot start preempting test jobs.
-PreemptType=preempt/none
-# No mail on this machine: avoid an error line in the log for every job event.
-MailProg=/bin/true
+$(slurm_conf_policy)
 ${node_lines}PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 
@@ -162,6 +134,9 @@ refuse_foreign() {
     # pgrep also lists zombies of killed daemons; those hold nothing and are ignored.
     for pid in $(pgrep -x "$name" || true); do
         proc_running "$pid" "$name" || continue
+        # The modern clusters' daemons (chroot-cluster-up.sh) share the pid namespace but not the
+        # root, ports or pid files: they are no conflict.
+        [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = / ] || continue
         ours=0
         for pidfile in "$@"; do
             if [ -s "$pidfile" ] && [ "$(pid_of "$pidfile")" = "$pid" ]; then ours=1; fi

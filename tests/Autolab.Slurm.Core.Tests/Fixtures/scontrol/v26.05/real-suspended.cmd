@@ -1,0 +1,7 @@
+scontrol show job 35
+
+# captured: 2026-12-04T14:46:17Z
+# exit code: 0
+# took: 230 ms
+# slurm: slurm-wlm 26.05.5, nodes: 1
+# as: alab (uid 4242) on cluster autolab2605

@@ -1,0 +1,7 @@
+env SLURM_TIME_FORMAT=%s squeue --noheader --array --states=all --me '--Format=JobArrayID:|,JobID:|,State:|,Reason:|,RestartCnt:|,SubmitTime:|,StartTime:|,EndTime:|,TimeUsed:|,NodeList:|,Partition:|,HetJobID:|,HetJobOffset:|,ArrayJobID:|,ArrayTaskID:|,exit_code:|,Cluster:|,Name:|' --jobs 999999
+
+# captured: 2026-12-04T14:48:23Z
+# exit code: 1
+# took: 499 ms
+# slurm: slurm-wlm 24.11.5, nodes: 1
+# as: alab (uid 4242) on cluster autolab2411
