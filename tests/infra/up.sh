@@ -19,6 +19,7 @@ require_root
 "$SCRIPT_DIR/install-deps.sh" >&2
 "$SCRIPT_DIR/slurm-up.sh" >&2
 "$SCRIPT_DIR/sshd-up.sh" >&2
+"$SCRIPT_DIR/users-up.sh" >&2
 
 DIR=$AUTOLAB_TESTBED_DIR
 SSH_DIR=$DIR/ssh
@@ -60,7 +61,10 @@ write_if_changed "$DIR/testbed.json" 644 <<JSON || true
     "ed25519Passphrase": $(j "$KEYS/id_ed25519_pass"),
     "ed25519PassphraseValue": "autolab-pass",
     "wrong": $(j "$KEYS/id_wrong")
-  }
+  },
+  "userPwsh": $(j "$DIR/pwsh/bin/pwsh"),
+  "users": {"ann": "alab-ann", "bob": "alab-bob", "cy": "alab-cy"},
+  "sharedGroup": "alab-share"
 }
 JSON
 
