@@ -82,7 +82,7 @@ $PackagingEntryPattern = "^(_rels/\.rels|\[Content_Types\]\.xml|$([regex]::Escap
 $CmdletHelpPages = @('Get-SlurmJobState.md', 'Sync-RunArtifacts.md', 'Update-RunManifest.md', 'Update-SlurmJobList.md')
 $FunctionHelpPages = @('Invoke-SlurmMonitorStage.md')
 $AboutPages = @('about_Autolab.Slurm.md')
-$TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests')
+$TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests', 'tests/Autolab.Slurm.Tests')
 
 function Invoke-Native {
     param(
