@@ -22,9 +22,17 @@
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
+        # What `./build.ps1 -Task Package` writes into the .nupkg's nuspec (tags, release notes).
         PSData = @{
-            Tags       = @('Slurm', 'HPC', 'autolab', 'Linux')
-            ProjectUri = 'https://example.invalid/autolab/Autolab.Slurm'
+            Tags         = @('Slurm', 'HPC', 'autolab', 'Linux', 'PSEdition_Core')
+            # No LicenseUri and no ProjectUri: the project has no public address yet, and a placeholder
+            # would be published into every package as a link that leads nowhere. The licence ships
+            # inside the package instead (LICENSE, the MIT text, in the module folder).
+            ReleaseNotes = @'
+0.1.0: first release. Get-SlurmJobState, Update-RunManifest, Update-SlurmJobList and Sync-RunArtifacts
+(binary cmdlets), Invoke-SlurmMonitorStage (autolab's slurm_monitor stage) and the argv-only entry point
+bin/slurm-monitor.ps1. Requires PowerShell 7.4 or later (Core edition, Linux); tested on 7.6.9.
+'@
         }
     }
 }

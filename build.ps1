@@ -4,19 +4,21 @@
     Builds, stages, tests and benchmarks Autolab.Slurm.
 .DESCRIPTION
     Tasks:
-      Build  (default) publish the C# projects and stage the module into out/Autolab.Slurm/<version>/
-             from an allow-list: dlls, manifest, psm1, format file, schemas, help (MAML built from docs/).
-      Test   Build, bring up the Slurm cluster and sshd (tests/infra/up.sh), run xUnit and Pester,
-             print "N passed, N failed, N skipped" as the last line; exit 1 if anything failed.
-      Demo   Build, then run the main job on a temporary copy of examples/autolab-repo.
-      Bench  Build, then run the benchmarks under bench/ and print their figures.
-      Clean  Remove out/.
+      Build   (default) publish the C# projects and stage the module into out/Autolab.Slurm/<version>/
+              from an allow-list: dlls, manifest, psm1, format file, schemas, help (MAML built from docs/).
+      Package Build, then write the module's package out/packages/Autolab.Slurm.<version>.nupkg
+              (PSResourceGet's Compress-PSResource; README "Install on a login node" says how to use it).
+      Test    Build, Package, bring up the Slurm cluster, sshd and test users (tests/infra/up.sh), run
+              xUnit and Pester, print "N passed, N failed, N skipped" as the last line; exit 1 if anything failed.
+      Demo    Build, then run the main job on a temporary copy of examples/autolab-repo.
+      Bench   Build, then run the benchmarks under bench/ and print their figures.
+      Clean   Remove out/.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Demo', 'Bench', 'Clean')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Debug', 'Release')]
@@ -45,6 +47,7 @@ $Out = Join-Path $Root 'out'
 $StageDir = Join-Path $Out "$ModuleName/$Version"
 $PublishDir = Join-Path $Out 'publish'
 $ResultsDir = Join-Path $Out 'test-results'
+$PackageDir = Join-Path $Out 'packages'
 # A new pwsh like this one: pwsh itself, or `dotnet pwsh.dll` when started as the dotnet tool.
 $PwshCommand = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'pwsh') { @([Environment]::ProcessPath) } else { @([Environment]::ProcessPath, (Join-Path $PSHOME 'pwsh.dll')) }
 
@@ -70,12 +73,16 @@ $ModuleFiles = @(
     @{ Source = 'schemas/run_manifest.schema.json'; Target = 'schemas/run_manifest.schema.json' }
     @{ Source = 'schemas/state.schema.json'; Target = 'schemas/state.schema.json' }
     @{ Source = 'schemas/slurm_states.json'; Target = 'schemas/slurm_states.json' }
+    @{ Source = 'LICENSE'; Target = 'LICENSE' }
 )
+# What NuGet adds to every package beside the module's own files; anything else in the package must be
+# a file of the staged module.
+$PackagingEntryPattern = "^(_rels/\.rels|\[Content_Types\]\.xml|$([regex]::Escape($ModuleName))\.nuspec|package/services/metadata/core-properties/[0-9a-f]+\.psmdcp)`$"
 # Help pages, listed explicitly (never a glob of docs/).
 $CmdletHelpPages = @('Get-SlurmJobState.md', 'Sync-RunArtifacts.md', 'Update-RunManifest.md', 'Update-SlurmJobList.md', 'New-SlurmMonitorPass.md', 'Complete-SlurmMonitorPass.md', 'Set-SlurmMonitorHook.md')
 $FunctionHelpPages = @('Invoke-SlurmMonitorStage.md')
 $AboutPages = @('about_Autolab.Slurm.md')
-$TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests')
+$TestProjects = @('tests/Autolab.Slurm.Core.Tests', 'tests/Autolab.Slurm.HelpBuilder.Tests', 'tests/Autolab.Slurm.Tests')
 
 function Invoke-Native {
     param(
@@ -176,6 +183,77 @@ function Build-Help {
     $null = Invoke-Native dotnet $arguments
 }
 
+function Invoke-Package {
+    <#
+    Writes out/packages/<module>.<version>.nupkg from the staged module with PSResourceGet's
+    Compress-PSResource (bundled with pwsh 7.4+), then checks the package holds exactly the staged files.
+
+    In a child pwsh with its own XDG_DATA_HOME: any PSResourceGet cmdlet, Compress-PSResource included,
+    first writes the user's repository list (PSResourceRepository.xml under XDG_DATA_HOME, by default
+    ~/.local/share/PSResourceGet/), and a build must leave the user's configuration alone. The folder
+    must exist: when XDG_DATA_HOME names a missing folder, PSResourceGet writes PSResourceGet/ into the
+    current directory instead, so the child also runs in the temporary folder.
+    #>
+    Write-Host "== Package $ModuleName $Version"
+    $manifest = Join-Path $StageDir "$ModuleName.psd1"
+    if (-not (Test-Path -LiteralPath $manifest)) { throw "No staged module at '$StageDir': run ./build.ps1 -Task Build first." }
+    $work = Join-Path ([IO.Path]::GetTempPath()) ("$ModuleName-package-" + [guid]::NewGuid().ToString('N'))
+    $saved = @{ XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CACHE_HOME = $env:XDG_CACHE_HOME }
+    try {
+        foreach ($folder in 'data', 'cache', 'nupkg') { $null = New-Item -ItemType Directory -Path (Join-Path $work $folder) -Force }
+        $env:XDG_DATA_HOME = Join-Path $work 'data'
+        $env:XDG_CACHE_HOME = Join-Path $work 'cache'
+        $quote = { param($text) "'" + $text.Replace("'", "''") + "'" }
+        $command = "`$ErrorActionPreference = 'Stop'; Compress-PSResource -Path $(& $quote $StageDir) -DestinationPath $(& $quote (Join-Path $work 'nupkg'))"
+        Push-Location -LiteralPath $work
+        try {
+            $null = Invoke-Native $PwshCommand[0] (@($PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command))
+        }
+        finally { Pop-Location }
+        $built = Join-Path $work "nupkg/$ModuleName.$Version.nupkg"
+        if (-not (Test-Path -LiteralPath $built)) { throw "Compress-PSResource wrote no '$ModuleName.$Version.nupkg' into '$work/nupkg'." }
+        Assert-PackageContent -Package $built
+
+        $null = New-Item -ItemType Directory -Path $PackageDir -Force
+        Get-ChildItem -LiteralPath $PackageDir -Filter "$ModuleName.*.nupkg" | Remove-Item -Force
+        $target = Join-Path $PackageDir "$ModuleName.$Version.nupkg"
+        Move-Item -LiteralPath $built -Destination $target -Force
+        Write-Host "Package: $target ($([math]::Round((Get-Item -LiteralPath $target).Length / 1MB, 1)) MB)"
+    }
+    finally {
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+function Assert-PackageContent {
+    <# The package holds the staged module's files and NuGet's own entries, nothing else, under this version. #>
+    param([Parameter(Mandatory)] [string] $Package)
+    $zip = [IO.Compression.ZipFile]::OpenRead($Package)
+    try {
+        # NuGet stores entry names URI-escaped.
+        $entries = @($zip.Entries | ForEach-Object { [Uri]::UnescapeDataString($_.FullName) })
+        $nuspecEntry = $zip.GetEntry("$ModuleName.nuspec")
+        if (-not $nuspecEntry) { throw "'$Package' has no $ModuleName.nuspec." }
+        $reader = [IO.StreamReader]::new($nuspecEntry.Open())
+        try { [xml] $nuspec = $reader.ReadToEnd() } finally { $reader.Dispose() }
+    }
+    finally { $zip.Dispose() }
+
+    $staged = @(Get-ChildItem -LiteralPath $StageDir -Recurse -File |
+        ForEach-Object { [IO.Path]::GetRelativePath($StageDir, $_.FullName) })
+    $missing = @($staged | Where-Object { $_ -cnotin $entries })
+    $extra = @($entries | Where-Object { $_ -cnotin $staged -and $_ -notmatch $PackagingEntryPattern })
+    if ($missing -or $extra) {
+        throw "'$Package' does not hold exactly the staged module. Missing: $($missing -join ', '); not from the staged module: $($extra -join ', ')."
+    }
+    $metadata = $nuspec.package.metadata
+    if ($metadata.version -ne $Version) { throw "'$Package' says version '$($metadata.version)', the manifest '$Version'." }
+    foreach ($field in 'releaseNotes', 'tags', 'description', 'authors') {
+        if (-not $metadata.$field) { throw "'$Package' has no $field in its nuspec: fill PrivateData.PSData in $ModuleName.psd1." }
+    }
+}
+
 function Get-PesterModulePath {
     $packages = Join-Path $Out 'tools/packages'
     $pester = Join-Path $packages 'pester/5.9.1/tools/Pester.psd1'
@@ -204,6 +282,8 @@ function Invoke-Test {
     $problems = [System.Collections.Generic.List[string]]::new()
     try {
         Invoke-Build
+        # The install test (tests/pester/Install.Tests.ps1) installs this package as a non-root user.
+        Invoke-Package
         if (-not $SkipInfra) {
             $null = Invoke-Native bash @("$Root/tests/infra/up.sh")
         }
@@ -280,6 +360,7 @@ foreach ($name in $Task) {
     switch ($name) {
         'Clean' { if (Test-Path -LiteralPath $Out) { Remove-Item -LiteralPath $Out -Recurse -Force } }
         'Build' { Invoke-Build }
+        'Package' { Invoke-Build; Invoke-Package }
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }

@@ -81,6 +81,8 @@ for p in "${up_pids[@]}"; do
     wait "$p" || failed=1
 done
 [ "$failed" -eq 0 ] || die "the test bed did not come up (see above)"
+# The host's non-root users (and the pwsh they run) for the tests that run as a user would.
+"$SCRIPT_DIR/users-up.sh" >&2
 
 DIR=$AUTOLAB_TESTBED_DIR
 SSH_DIR=$DIR/ssh
@@ -118,7 +120,7 @@ for pair in "cluster=$cluster" "sshConfig=$SSH_DIR/ssh_config" "knownHosts=$SSH_
     "knownHostsHashed=$SSH_DIR/known_hosts_hashed" "knownHostsWrong=$SSH_DIR/known_hosts_wrong" \
     "ed25519=$KEYS/id_ed25519" "rsaPem=$KEYS/id_rsa_pem" "ecdsa=$KEYS/id_ecdsa" \
     "ed25519Passphrase=$KEYS/id_ed25519_pass" "wrong=$KEYS/id_wrong" "hostSlurm=$host_slurm" \
-    "hostSsh=$host_ssh" "suite=$suite" "scratch=$DIR/scratch"; do
+    "hostSsh=$host_ssh" "suite=$suite" "scratch=$DIR/scratch" "userPwsh=$DIR/pwsh/bin/pwsh"; do
     json_string "J_${pair%%=*}" "${pair#*=}"
 done
 clusters="    {
@@ -168,6 +170,9 @@ write_if_changed "$DIR/testbed.json" 644 <<JSON || true
     "ed25519PassphraseValue": "autolab-pass",
     "wrong": $J_wrong
   },
+  "userPwsh": $J_userPwsh,
+  "users": {"ann": "alab-ann", "bob": "alab-bob", "cy": "alab-cy"},
+  "sharedGroup": "alab-share",
   "clusters": [
 $clusters
   ]
