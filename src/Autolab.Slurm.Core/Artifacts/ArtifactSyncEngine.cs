@@ -310,7 +310,10 @@ public sealed class ArtifactSyncEngine
             {
                 // What crossed the wire is what the partial grew by, whatever the progress reports said.
                 context.Progress.AddLandedBytes(Math.Max(0, LengthOf(part) - offset));
-                if (LengthOf(part) == 0 && offset == 0)
+
+                // An empty partial of a non-empty file holds nothing to resume. An empty file's partial is
+                // the whole file: it stays for the rename.
+                if (entry.Size > 0 && offset == 0 && LengthOf(part) == 0)
                 {
                     File.Delete(part);
                 }
@@ -411,10 +414,11 @@ public sealed class ArtifactSyncEngine
     /// <summary>Size check, modification time, SHA256SUMS check, then the rename that makes the file appear.</summary>
     private static void Finish(TransferContext context, SourceEntry entry, string shown, string local, string part, long? knownLength = null, bool mtimeSet = false)
     {
-        var length = knownLength ?? new FileInfo(part).Length;
+        var length = knownLength ?? LengthOf(part);
         if (length != entry.Size)
         {
-            context.Failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes; the partial download is kept and resumed next time")));
+            var kept = File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty;
+            context.Failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes{kept}")));
             return;
         }
 

@@ -253,7 +253,8 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
                 while ((entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false)) is not null)
                 {
                     var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
-                    if (entry.DataStream is null
+                    // An empty file has no data stream: it is delivered all the same.
+                    if ((entry.DataStream is null && entry.Length != 0)
                         || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)
                         || !wanted.TryGetValue(name, out var listed)
                         || entry.Length != listed.Size
@@ -268,7 +269,10 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
                     var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
                     try
                     {
-                        await entry.DataStream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                        if (length > 0)
+                        {
+                            await entry.DataStream!.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                        }
                     }
                     catch
                     {

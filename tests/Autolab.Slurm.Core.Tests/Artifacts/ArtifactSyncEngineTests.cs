@@ -65,6 +65,38 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         Assert.Empty(_f.PartialsUnderRunDirectory());
     }
 
+    /// <summary>Empty files (a job's .err, almost always) are artifacts like any other: pulled, dated, verified.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Pull_EmptyFiles_PulledVerifiedThenUnchanged(bool withSums)
+    {
+        _f.RemoteFile("job.err", Array.Empty<byte>());
+        _f.RemoteFile("logs/empty.log", Array.Empty<byte>());
+        _f.RemoteFile("job.out", "done\n");
+        if (withSums)
+        {
+            _f.RemoteFile("SHA256SUMS", $"{Sha(Array.Empty<byte>())}  job.err\n{Sha("done\n")}  job.out\n");
+        }
+
+        var result = Pull();
+
+        AssertOk(result);
+        var expected = new[] { R("job.err"), R("job.out"), R("logs/empty.log") }.Concat(withSums ? new[] { R("SHA256SUMS") } : Array.Empty<string>()).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, result.PulledPaths);
+        Assert.Equal(expected, result.VerifiedPaths);
+        Assert.Equal(0, new FileInfo(_f.Local("job.err")).Length);
+        Assert.Equal(0, new FileInfo(_f.Local("logs/empty.log")).Length);
+        Assert.Equal(SyncFixture.DefaultTime, File.GetLastWriteTimeUtc(_f.Local("job.err")));
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+
+        var second = Pull();
+
+        AssertOk(second);
+        Assert.Empty(second.PulledPaths);
+        Assert.Equal(expected, second.VerifiedPaths);
+    }
+
     [Fact]
     public void Pull_SecondTime_UnchangedSkippedButStillVerified()
     {
@@ -774,6 +806,19 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         {
             Assert.Contains(R(path), result.VerifiedPaths);
         }
+    }
+
+    [Fact]
+    public void VerifyInPlace_EmptyFilesWithAndWithoutSums_Verified()
+    {
+        _f.LocalFile("job.err", string.Empty);
+        _f.LocalFile("logs/empty.log", string.Empty);
+        _f.LocalFile("SHA256SUMS", $"{Sha(string.Empty)}  job.err\n");
+
+        var result = VerifyInPlace(_f.Request(terminal: true));
+
+        AssertOk(result);
+        Assert.Equal(new[] { R("SHA256SUMS"), R("job.err"), R("logs/empty.log") }, result.VerifiedPaths);
     }
 
     [Fact]

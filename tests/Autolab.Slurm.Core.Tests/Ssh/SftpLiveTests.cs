@@ -225,6 +225,33 @@ public sealed class SftpLiveTests : IDisposable
         Assert.False(File.Exists(_f.Remote.Combine("pwned")));
     }
 
+    /// <summary>A 0-byte file in the stream is a file like any other (tar gives it no data stream).</summary>
+    [Fact]
+    public async Task CopyManyAsync_EmptyFiles_Delivered()
+    {
+        var entries = new List<SourceEntry>();
+        for (var i = 0; i < 10; i++)
+        {
+            var bytes = i % 2 == 0 ? Array.Empty<byte>() : Encoding.UTF8.GetBytes("content " + i);
+            _f.RemoteFile($"f{i}.err", bytes, T1);
+            entries.Add(new SourceEntry($"f{i}.err", SourceEntryKind.File, bytes.Length, new DateTimeOffset(T1)));
+        }
+
+        var received = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var delivered = await Source(_f.Remote.Path).CopyManyAsync(
+            entries,
+            async (entry, stream, token) =>
+            {
+                using var copy = new MemoryStream();
+                await stream.CopyToAsync(copy, token);
+                received[entry.RelativePath] = copy.Length;
+            },
+            CancellationToken.None);
+
+        Assert.Equal(entries.Select(e => e.RelativePath).Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
+        Assert.All(entries, e => Assert.Equal(e.Size, received[e.RelativePath]));
+    }
+
     /// <summary>A receive that throws must not leave the stream reader waiting on a full queue: the error comes back.</summary>
     [Fact]
     public async Task CopyManyAsync_ReceiveThrows_ErrorSurfacesNoHang()
@@ -373,6 +400,27 @@ public sealed class SftpLiveTests : IDisposable
         Assert.Equal(R("f4.txt"), Assert.Single(result.Failures).Path);
         Assert.False(File.Exists(_f.Local("f4.txt")));
         Assert.Equal(10, result.VerifiedPaths.Count);
+    }
+
+    /// <summary>Empty files one by one (few files) and in the bulk stream (many): pulled and verified, never a failure.</summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(12)]
+    public void Pull_EmptyFilesOverSftp_PulledAndVerified(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _f.RemoteFile($"job.err.{i}", i % 3 == 0 ? "not empty" : string.Empty, T1);
+        }
+
+        var result = Pull(Source(_f.Remote.Path));
+
+        AssertOk(result);
+        Assert.Equal(count, result.PulledPaths.Count);
+        Assert.Equal(result.PulledPaths, result.VerifiedPaths);
+        Assert.Equal(0, new FileInfo(_f.Local("job.err.1")).Length);
+        Assert.Equal(T1, File.GetLastWriteTimeUtc(_f.Local("job.err.1")));
+        Assert.Empty(_f.PartialsUnderRunDirectory());
     }
 
     [Fact]
