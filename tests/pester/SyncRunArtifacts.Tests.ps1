@@ -1030,6 +1030,24 @@ $Policy
             Compare-TreeMap $remoteBefore (Get-TreeSnapshot -Root $case.Remote) 'source' | Should -BeNullOrEmpty
         }
 
+        It '-WhatIf on a shared filesystem changes nothing, leftover partials of a terminal run included, and says it would remove them' {
+            $case = New-SyncCase -Status 'failed' -Extra @{ completed_at = '2026-01-01T02:00:00Z' }
+            $null = Set-TestFile $case.RunDir 'model.bin' -Bytes (New-RandomBytes 4096)
+            $stale = Set-TestFile $case.RunDir 'sub/.gone.bin.5000.1700000000.autolab-part' -Text 'half'
+            $before = Get-TreeSnapshot -Root $case.Repo
+            $child = Invoke-ChildPwsh -TimeoutSec 60 -Arguments @('-Command',
+                "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Sync-RunArtifacts -ManifestPath '$($case.Manifest)' -WhatIf | ForEach-Object Status")
+            $child.ExitCode | Should -Be 0 -Because $child.Output
+            Compare-TreeMap $before (Get-TreeSnapshot -Root $case.Repo) 'repository' | Should -BeNullOrEmpty -Because '-WhatIf changes nothing anywhere'
+            $child.Output | Should -Match 'What if: .*[Rr]emove 1 leftover partial'
+            $child.Output | Should -Match '\.gone\.bin\.5000\.1700000000\.autolab-part'
+            $child.Stdout | Should -Match 'ok'
+
+            $s = Invoke-Sync $case
+            $s.Result[0].Status | Should -Be 'ok'
+            Test-Path -LiteralPath $stale | Should -BeFalse -Because 'without -WhatIf the leftover partial of a terminal run is removed'
+        }
+
         It 'stops within seconds on Ctrl+C, leaving only the partial name, and reports progress to the end' {
             # The [powershell] instance runs in a child pwsh, so a crash of the transfer (an exception on a
             # worker thread ends the process) fails this test instead of killing the whole Pester run.

@@ -478,10 +478,24 @@ public sealed class ArtifactSyncEngine
     }
 
     /// <summary>
-    /// The shared-filesystem check: the job wrote into the run directory itself. Nothing is copied; the
-    /// directory must exist, and every file a SHA256SUMS lists must match it.
+    /// The leftover partial downloads a verification in place would remove (full paths): those under the run
+    /// directory when the run is terminal, else none. The cmdlet asks ShouldProcess for them.
     /// </summary>
-    public ArtifactSyncResult VerifyInPlace(SyncRequest request, CancellationToken cancellationToken)
+    public static IReadOnlyList<string> LeftoverPartials(SyncRequest request) =>
+        request.RunIsTerminal && Directory.Exists(request.RunDirectory)
+            ? Directory.EnumerateFiles(request.RunDirectory, "*" + PartSuffix, SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray()
+            : Array.Empty<string>();
+
+    /// <summary>The shared-filesystem check, removing the leftover partials a terminal run has.</summary>
+    public ArtifactSyncResult VerifyInPlace(SyncRequest request, CancellationToken cancellationToken) =>
+        VerifyInPlace(request, LeftoverPartials(request), cancellationToken);
+
+    /// <summary>
+    /// The shared-filesystem check: the job wrote into the run directory itself. Nothing is copied; the
+    /// directory must exist, and every file a SHA256SUMS lists must match it. Only the partial downloads in
+    /// <paramref name="removePartials"/> (from <see cref="LeftoverPartials"/>) are removed: nothing else is written.
+    /// </summary>
+    public ArtifactSyncResult VerifyInPlace(SyncRequest request, IReadOnlyCollection<string> removePartials, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var source = new LocalDirectorySource(request.RunDirectory);
@@ -491,9 +505,12 @@ public sealed class ArtifactSyncEngine
         var planned = Plan(request, source, entries, skipped, cancellationToken, inPlace: true);
         var sums = ReadSums(request, failures);
         var verified = Verify(request, planned, sums, failures, null, skipped, cancellationToken);
-        if (request.RunIsTerminal)
+        foreach (var part in removePartials)
         {
-            RemovePartials(request.RunDirectory);
+            if (part.EndsWith(PartSuffix, StringComparison.Ordinal) && LocalDirectorySource.IsInside(Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.RunDirectory)), Path.GetFullPath(part)))
+            {
+                File.Delete(part);
+            }
         }
 
         return new ArtifactSyncResult

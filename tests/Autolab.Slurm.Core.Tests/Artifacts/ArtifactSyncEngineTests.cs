@@ -898,6 +898,25 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         Assert.DoesNotContain(result.VerifiedPaths, p => p.EndsWith(ArtifactSyncEngine.PartSuffix, StringComparison.Ordinal));
     }
 
+    /// <summary>-WhatIf: the removal is planned (and named) first, and only what the caller approved is removed.</summary>
+    [Fact]
+    public void VerifyInPlace_LeftoverPartialsNotApproved_KeptButPlanned()
+    {
+        _f.LocalFile("a.txt", "a");
+        var leftover = _f.Local("sub/.b.txt.3.1700000000" + ArtifactSyncEngine.PartSuffix);
+        Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
+        File.WriteAllText(leftover, "b");
+
+        var planned = ArtifactSyncEngine.LeftoverPartials(_f.Request(terminal: true));
+        using var cts = new CancellationTokenSource(Limit);
+        var result = _engine.VerifyInPlace(_f.Request(terminal: true), Array.Empty<string>(), cts.Token);
+
+        Assert.Equal(new[] { leftover }, planned);
+        Assert.Empty(ArtifactSyncEngine.LeftoverPartials(_f.Request(terminal: false)));
+        AssertOk(result);
+        Assert.True(File.Exists(leftover));
+    }
+
     // ---- could not run -----------------------------------------------------------------------------
 
     [Fact]
