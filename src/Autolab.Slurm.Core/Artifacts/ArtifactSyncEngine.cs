@@ -328,7 +328,7 @@ public sealed class ArtifactSyncEngine
         catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
         {
             // Transport errors (a torn connection, a vanished remote file) are per-file failures a retry may fix.
-            context.Failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (part is not null && File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
+            context.Failures.Add(new SyncFailure(shown, FailureReason(ex, part)));
         }
         finally
         {
@@ -382,12 +382,73 @@ public sealed class ArtifactSyncEngine
         catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
         {
             // A stream torn mid-file leaves the partial for a resume; the stream itself reports the rest.
-            context.Failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
+            context.Failures.Add(new SyncFailure(shown, FailureReason(ex, part)));
         }
         finally
         {
             context.Progress.FileDone();
         }
+    }
+
+    /// <summary>
+    /// Why a file's transfer failed, and what became of its partial download. A partial that the disk could not
+    /// hold is removed: kept, it would hold the space and make every later write on that filesystem fail too
+    /// (the other artifacts, the manifest, the ledger), and resuming it would only fill the disk again.
+    /// </summary>
+    private static string FailureReason(Exception ex, string? part)
+    {
+        if (DiskFullCause(ex) is { } cause)
+        {
+            var removed = false;
+            if (part is not null)
+            {
+                try
+                {
+                    File.Delete(part);
+                    removed = true;
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+
+            var where = part is null ? "the run directory" : $"'{part}'";
+            return $"{cause} while writing {where}; " + (removed || part is null || !File.Exists(part)
+                ? "the partial download was removed. Free space on the run directory's filesystem, then sync again"
+                : "the partial download could not be removed: delete it, free space, then sync again");
+        }
+
+        return "transfer failed: " + OneLine(ex.Message) + (part is not null && File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty);
+    }
+
+    private const int ENOSPC = 28;
+    private const int EDQUOT = 122;
+
+    /// <summary>"no space left on device" or "disk quota exceeded" when a write failed for lack of space (Linux errno in HResult), else null.</summary>
+    private static string? DiskFullCause(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is IOException { HResult: ENOSPC })
+            {
+                return "no space left on device";
+            }
+
+            if (ex is IOException { HResult: EDQUOT })
+            {
+                return "disk quota exceeded (no space left on device for this user)";
+            }
+
+            if (ex is AggregateException aggregate && aggregate.InnerExceptions.Select(DiskFullCause).FirstOrDefault(c => c is not null) is { } inner)
+            {
+                return inner;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
