@@ -719,7 +719,7 @@ Describe 'Sync-RunArtifacts' {
     }
 
     Context 'a connection torn in the middle of the one-stream path' {
-        It 'puts only whole files under their final names, and the next sync completes the rest' {
+        It 'puts nothing unconfirmed under a final name; the next sync confirms the whole files without fetching them again and completes the rest' {
             $case = New-SyncCase
             # 400 files of 16 KiB (6.4 MB): the stream is cut about a third of the way through.
             $names = 0..399 | ForEach-Object { 'many/d{0}/f{1:D3}.bin' -f ($_ % 4), $_ }
@@ -736,16 +736,22 @@ Describe 'Sync-RunArtifacts' {
             $r = $torn.Result[0]
             $r.Status | Should -Be 'failed'
             @($r.Failures).Count | Should -BeGreaterThan 0
+            # A file is placed only once the source confirms it did not change while it was read; with the
+            # connection gone that check cannot be made, so the files that arrived whole wait under their
+            # partial names (complete), and nothing is under a final name.
             $landed = @(Get-ChildItem -LiteralPath (Join-Path $case.RunDir 'many') -Recurse -File -ErrorAction SilentlyContinue | Where-Object Name -NotLike '.*')
-            $landed.Count | Should -BeGreaterThan 0 -Because 'the files before the cut arrived'
-            $landed.Count | Should -BeLessThan $names.Count -Because 'the files after the cut did not'
-            @($r.PulledPaths).Count | Should -Be $landed.Count
+            $landed.Count | Should -Be @($r.PulledPaths).Count
+            $whole = @(Get-TempName $case.RunDir | Where-Object { (Get-Item -LiteralPath $_ -Force).Length -eq 16KB })
+            $whole.Count | Should -BeGreaterThan 0 -Because 'the files before the cut arrived whole'
+            ($landed.Count + $whole.Count) | Should -BeLessThan $names.Count -Because 'the files after the cut did not'
             Assert-CleanSync $case $torn -AllowPartial
 
             $again = Invoke-Sync $case -With (Merge-SshParameter @{ Source = $case.Source })
             $again.Errors | Should -BeNullOrEmpty
             $again.Result[0].Status | Should -Be 'ok'
             @($again.Result[0].PulledPaths).Count | Should -Be ($names.Count - $landed.Count)
+            $again.Result[0].ByteCount | Should -Be (($names.Count - $landed.Count - $whole.Count) * 16KB) -Because 'the whole files are confirmed and placed, not fetched again'
+
             @(Get-ChildItem -LiteralPath (Join-Path $case.RunDir 'many') -Recurse -File | Where-Object Name -NotLike '.*').Count | Should -Be $names.Count
             Assert-CleanSync $case $again
         }

@@ -88,7 +88,8 @@ public sealed class SyncProgress
 
 /// <summary>
 /// Brings a run's artifacts home. Every file goes to a temporary name beside its destination and is
-/// renamed only when complete and verified (size, and SHA256SUMS when the job wrote one); a partial
+/// renamed only when complete and verified (size, and SHA256SUMS when the job wrote one, else the source's size
+/// and modification time asked again after the transfer, so a file rewritten meanwhile is never placed); a partial
 /// download is kept under its temporary name and resumed from its length next time; unchanged files
 /// are skipped; nothing outside the run directory is ever written, and the local run_manifest.json and
 /// logs/slurm_monitor.log are never replaced from the remote side.
@@ -180,6 +181,7 @@ public sealed class ArtifactSyncEngine
         {
             var delivered = ((IBulkArtifactSource)source).CopyManyAsync(bulk, (entry, content, token) => ReceiveAsync(context, entry, content, token), cancellationToken)
                 .GetAwaiter().GetResult();
+            ConfirmDelivered(context, source, cancellationToken);
             transfers = transfers.Where(t => !delivered.Contains(t.RelativePath)).ToList();
         }
 
@@ -239,6 +241,9 @@ public sealed class ArtifactSyncEngine
         public ConcurrentBag<SyncFailure> Failures { get; } = new();
 
         public ConcurrentBag<string> Pulled { get; } = new();
+
+        /// <summary>Files the bulk stream delivered that wait for the source's confirmation before they are placed.</summary>
+        public ConcurrentBag<Delivered> Unconfirmed { get; } = new();
 
         /// <summary>Files whose SHA256SUMS hash was checked in this call (so Verify need not read them again).</summary>
         public ConcurrentDictionary<string, byte> HashVerified { get; } = new(StringComparer.Ordinal);
@@ -319,7 +324,13 @@ public sealed class ArtifactSyncEngine
                 }
             }
 
-            Finish(context, entry, shown, local, part);
+            if (Check(context, entry, shown, part))
+            {
+                var now = NeedsConfirmation(context, entry)
+                    ? (await source.StatAsync(new[] { entry.RelativePath }, cancellationToken).ConfigureAwait(false)).GetValueOrDefault(entry.RelativePath)
+                    : entry;
+                Place(context, entry, shown, local, part, now);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -373,7 +384,17 @@ public sealed class ArtifactSyncEngine
                 }
             }
 
-            Finish(context, entry, shown, local, part, length, mtimeSet: true);
+            if (Check(context, entry, shown, part, length, mtimeSet: true))
+            {
+                if (NeedsConfirmation(context, entry))
+                {
+                    context.Unconfirmed.Add(new Delivered(entry, shown, local, part));
+                }
+                else
+                {
+                    Place(context, entry, shown, local, part, entry);
+                }
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -472,15 +493,15 @@ public sealed class ArtifactSyncEngine
 
     private static long LengthOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 
-    /// <summary>Size check, modification time, SHA256SUMS check, then the rename that makes the file appear.</summary>
-    private static void Finish(TransferContext context, SourceEntry entry, string shown, string local, string part, long? knownLength = null, bool mtimeSet = false)
+    /// <summary>Size check, modification time and SHA256SUMS check of a finished download; false (with a failure) when it cannot be placed.</summary>
+    private static bool Check(TransferContext context, SourceEntry entry, string shown, string part, long? knownLength = null, bool mtimeSet = false)
     {
         var length = knownLength ?? LengthOf(part);
         if (length != entry.Size)
         {
             var kept = File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty;
             context.Failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes{kept}")));
-            return;
+            return false;
         }
 
         if (!mtimeSet)
@@ -495,14 +516,79 @@ public sealed class ArtifactSyncEngine
             {
                 File.Delete(part);
                 context.Failures.Add(new SyncFailure(shown, $"SHA256SUMS mismatch: expected {expected}, received {actual}; the download was discarded"));
-                return;
+                return false;
             }
 
             context.HashVerified.TryAdd(entry.RelativePath, 0);
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the download must be confirmed against the source before it is placed: a file rewritten while it
+    /// was read has the listed size but torn bytes. A SHA256SUMS hash that matched already proves the bytes are
+    /// the version the job recorded; anything else is confirmed by the file's size and time on the source.
+    /// </summary>
+    private static bool NeedsConfirmation(TransferContext context, SourceEntry entry) =>
+        !context.HashVerified.ContainsKey(entry.RelativePath);
+
+    /// <summary>
+    /// The rename that makes the file appear, when the source still shows the file as listed (<paramref name="now"/>,
+    /// null when it is gone); otherwise the download is discarded and the file is a failure a retry may fix.
+    /// </summary>
+    private static void Place(TransferContext context, SourceEntry entry, string shown, string local, string part, SourceEntry? now)
+    {
+        if (now is null || now.Size != entry.Size || now.LastWriteTime != entry.LastWriteTime)
+        {
+            File.Delete(part);
+            var state = now is null
+                ? "it is gone or no longer a regular file"
+                : string.Create(CultureInfo.InvariantCulture, $"now {now.Size} bytes, modified {now.LastWriteTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}");
+            context.Failures.Add(new SyncFailure(shown, string.Create(
+                CultureInfo.InvariantCulture,
+                $"changed on the source during the transfer (listed {entry.Size} bytes, modified {entry.LastWriteTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}; {state}): the bytes read may mix two versions, so the download was discarded; the next sync fetches the file again")));
+            return;
+        }
+
         File.Move(part, local, overwrite: true);
         context.Pulled.Add(entry.RelativePath);
+    }
+
+    /// <summary>A bulk-delivered file waiting, under its partial name, for the source to confirm it.</summary>
+    private sealed record Delivered(SourceEntry Entry, string Shown, string Local, string Part);
+
+    /// <summary>Confirms the bulk stream's files against the source in one batch, then places or discards each.</summary>
+    private static void ConfirmDelivered(TransferContext context, IArtifactSource source, CancellationToken cancellationToken)
+    {
+        var pending = context.Unconfirmed.ToArray();
+        if (pending.Length == 0)
+        {
+            return;
+        }
+
+        IReadOnlyDictionary<string, SourceEntry> now;
+        try
+        {
+            now = source.StatAsync(pending.Select(p => p.Entry.RelativePath).ToArray(), cancellationToken).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The files arrived whole; only the check is missing. They wait under their partial names, and the next
+            // sync (which finds them complete) asks the source again before placing them.
+            foreach (var file in pending)
+            {
+                context.Failures.Add(new SyncFailure(file.Shown, "transfer failed: the source could not be asked whether the file changed during the transfer (" + OneLine(ex.Message) + "); the partial download is kept and checked next time"));
+            }
+
+            return;
+        }
+
+        // Thousands of renames: a few at a time, as the stream's writers created them.
+        Parallel.ForEach(
+            pending,
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            file => Place(context, file.Entry, file.Shown, file.Local, file.Part, now.GetValueOrDefault(file.Entry.RelativePath)));
     }
 
     /// <summary>Every partial download under the run directory, by the run-relative path of the file it is for.</summary>

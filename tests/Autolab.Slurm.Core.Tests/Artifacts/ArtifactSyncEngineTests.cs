@@ -621,6 +621,30 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         Assert.Equal(3000, new FileInfo(_f.PartialPath("x.bin", bytes.Length, SyncFixture.DefaultTime)).Length);
     }
 
+    /// <summary>A local -Source file overwritten in place (same size) while it is copied: a failure, never a torn file under its name.</summary>
+    [Fact]
+    public void Pull_LocalFileRewrittenInPlaceDuringCopy_FailsNothingUnderFinalName()
+    {
+        _f.RemoteFile("ckpt.pt", RandomBytes(2 * 1024 * 1024, 16));
+        _f.RemoteFile("metrics.json", "{}");
+        var rewriting = new RewritingSource(new LocalDirectorySource(_f.Remote.Path), _f.Remote.Path) { DuringCopy = { "ckpt.pt" }, RewriteAfterBytes = 256 * 1024 };
+
+        var result = Pull(source: rewriting);
+
+        Assert.Equal("failed", result.Status);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(R("ckpt.pt"), failure.Path);
+        Assert.Contains("changed on the source during the transfer", failure.Reason, StringComparison.Ordinal);
+        Assert.False(File.Exists(_f.Local("ckpt.pt")));
+        Assert.Equal(new[] { R("metrics.json") }, result.PulledPaths);
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+
+        var retry = Pull();
+
+        AssertOk(retry);
+        Assert.Equal(rewriting.NewContent["ckpt.pt"], File.ReadAllBytes(_f.Local("ckpt.pt")));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
