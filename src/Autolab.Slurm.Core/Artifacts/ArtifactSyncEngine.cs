@@ -185,6 +185,20 @@ public sealed class ArtifactSyncEngine
             transfers = transfers.Where(t => !delivered.Contains(t.RelativePath)).ToList();
         }
 
+        // Partials that are already whole (a stream cut before the source could confirm them) are confirmed in one
+        // batch too, instead of one round trip each.
+        var whole = transfers.Where(t => t.Size > 0 && context.HasWholePartial(t)).ToHashSet();
+        if (whole.Count > 0)
+        {
+            foreach (var entry in whole)
+            {
+                AdoptWholePartial(context, entry);
+            }
+
+            ConfirmDelivered(context, source, cancellationToken);
+            transfers = transfers.Where(t => !whole.Contains(t)).ToList();
+        }
+
         var limit = Math.Max(1, Math.Min(request.ThrottleLimit, source.MaxConcurrency));
         Parallel.ForEachAsync(
             transfers,
@@ -252,6 +266,24 @@ public sealed class ArtifactSyncEngine
 
         private readonly ConcurrentDictionary<string, byte> _madeDirectories = new(StringComparer.Ordinal);
 
+        /// <summary>Whether the partial download of this version of the file holds all of it already.</summary>
+        public bool HasWholePartial(SourceEntry entry)
+        {
+            if (!_partials.TryGetValue(entry.RelativePath, out var existing))
+            {
+                return false;
+            }
+
+            var part = PartPath(LocalPath(Request, entry.RelativePath), entry);
+            return existing.Contains(part) && new FileInfo(part) is { Exists: true } info && info.Length == entry.Size;
+        }
+
+        private static string PartPath(string local, SourceEntry entry)
+        {
+            var stamp = string.Create(CultureInfo.InvariantCulture, $"{entry.Size}.{entry.LastWriteTime.ToUnixTimeSeconds()}");
+            return Path.Combine(Path.GetDirectoryName(local)!, "." + Path.GetFileName(local) + "." + stamp + PartSuffix);
+        }
+
         /// <summary>Creates the file's folder once per call, and clears partials of other versions of the file.</summary>
         public (string Local, string Part, long Offset) Target(SourceEntry entry)
         {
@@ -265,8 +297,7 @@ public sealed class ArtifactSyncEngine
                 _madeDirectories.TryAdd(directory, 0);
             }
 
-            var stamp = string.Create(CultureInfo.InvariantCulture, $"{entry.Size}.{entry.LastWriteTime.ToUnixTimeSeconds()}");
-            var part = Path.Combine(directory, "." + Path.GetFileName(local) + "." + stamp + PartSuffix);
+            var part = PartPath(local, entry);
             long offset = 0;
             if (_partials.TryGetValue(entry.RelativePath, out var existing))
             {
@@ -344,6 +375,38 @@ public sealed class ArtifactSyncEngine
         finally
         {
             context.Progress.FileDone();
+        }
+    }
+
+    /// <summary>
+    /// Takes a partial download that holds the whole file (<see cref="TransferContext.HasWholePartial"/>): checked,
+    /// then queued for the source's confirmation (or placed, when SHA256SUMS vouches for it).
+    /// </summary>
+    private static void AdoptWholePartial(TransferContext context, SourceEntry entry)
+    {
+        var shown = Relative(context.Request, entry.RelativePath, run: true);
+        string? part = null;
+        try
+        {
+            var (local, partPath, offset) = context.Target(entry);
+            part = partPath;
+            context.Progress.AddResumedBytes(offset);
+            context.Progress.FileDone();
+            if (Check(context, entry, shown, part, offset))
+            {
+                if (NeedsConfirmation(context, entry))
+                {
+                    context.Unconfirmed.Add(new Delivered(entry, shown, local, part));
+                }
+                else
+                {
+                    Place(context, entry, shown, local, part, entry);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            context.Failures.Add(new SyncFailure(shown, FailureReason(ex, part)));
         }
     }
 
@@ -561,8 +624,13 @@ public sealed class ArtifactSyncEngine
     /// <summary>Confirms the bulk stream's files against the source in one batch, then places or discards each.</summary>
     private static void ConfirmDelivered(TransferContext context, IArtifactSource source, CancellationToken cancellationToken)
     {
-        var pending = context.Unconfirmed.ToArray();
-        if (pending.Length == 0)
+        var pending = new List<Delivered>();
+        while (context.Unconfirmed.TryTake(out var file))
+        {
+            pending.Add(file);
+        }
+
+        if (pending.Count == 0)
         {
             return;
         }
@@ -588,7 +656,17 @@ public sealed class ArtifactSyncEngine
         Parallel.ForEach(
             pending,
             new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
-            file => Place(context, file.Entry, file.Shown, file.Local, file.Part, now.GetValueOrDefault(file.Entry.RelativePath)));
+            file =>
+            {
+                try
+                {
+                    Place(context, file.Entry, file.Shown, file.Local, file.Part, now.GetValueOrDefault(file.Entry.RelativePath));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    context.Failures.Add(new SyncFailure(file.Shown, FailureReason(ex, file.Part)));
+                }
+            });
     }
 
     /// <summary>Every partial download under the run directory, by the run-relative path of the file it is for.</summary>

@@ -506,6 +506,36 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         Assert.Equal(300_000, progress.BytesDone);
     }
 
+    /// <summary>Partials that already hold the whole file (a stream cut before the source could confirm them) are confirmed in one batch and placed, not fetched again.</summary>
+    [Fact]
+    public void Pull_WholePartialsLeft_ConfirmedInOneBatchPlacedNotFetchedAgain()
+    {
+        var bytes = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var name in new[] { "a.bin", "b.bin", "sub/c.bin", "d.bin", "e.bin" })
+        {
+            bytes[name] = RandomBytes(3000, name.Length + name[0]);
+            _f.RemoteFile(name, bytes[name]);
+        }
+
+        foreach (var name in new[] { "a.bin", "b.bin", "sub/c.bin" })
+        {
+            var partial = _f.PartialPath(name, 3000, SyncFixture.DefaultTime);
+            Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+            File.WriteAllBytes(partial, bytes[name]);
+        }
+
+        var source = new RewritingSource(new LocalDirectorySource(_f.Remote.Path), _f.Remote.Path);
+
+        var result = Pull(source: source);
+
+        AssertOk(result);
+        Assert.Equal(bytes.Keys.Select(R).Order(StringComparer.Ordinal), result.PulledPaths);
+        Assert.Equal(2 * 3000, result.ByteCount);
+        Assert.Contains(new[] { "a.bin", "b.bin", "sub/c.bin" }, source.StatCalls);
+        Assert.All(bytes, kv => Assert.Equal(kv.Value, File.ReadAllBytes(_f.Local(kv.Key))));
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+    }
+
     [Fact]
     public void Pull_ResumeInSubfolder_OffsetPassedToSource()
     {

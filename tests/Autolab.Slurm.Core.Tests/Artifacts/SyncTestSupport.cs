@@ -347,8 +347,14 @@ internal sealed class RewritingSource : IArtifactSource, IBulkArtifactSource
             progress,
             cancellationToken);
 
-    public Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken) =>
-        _inner.StatAsync(relativePaths, cancellationToken);
+    /// <summary>The paths of every <see cref="IArtifactSource.StatAsync"/> call, one list per call.</summary>
+    public ConcurrentQueue<string[]> StatCalls { get; } = new();
+
+    public Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken)
+    {
+        StatCalls.Enqueue(relativePaths.Order(StringComparer.Ordinal).ToArray());
+        return _inner.StatAsync(relativePaths, cancellationToken);
+    }
 
     public Task<IReadOnlySet<string>> CopyManyAsync(IReadOnlyList<SourceEntry> entries, Func<SourceEntry, Stream, CancellationToken, Task> receive, CancellationToken cancellationToken) =>
         ((IBulkArtifactSource)_inner).CopyManyAsync(
