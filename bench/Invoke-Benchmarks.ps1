@@ -309,6 +309,14 @@ try {
     if (Test-Path -LiteralPath $bench) {
         $line = & dotnet $bench parse 100000
         '{0,-62} {1}   target: at least 1 million rows/s' -f 'sacct parser', ($line -replace '^sacct parse: ', '')
+        # One Update-RunManifest (plan, schema validation, apply) on a large manifest, each in a fresh process.
+        foreach ($mb in '5.6', '56') {
+            $file = Join-Path $work "large-manifest-$mb.json"
+            & dotnet $bench manifest-file $mb $file
+            $line = & dotnet $bench manifest $file (Join-Path $RepositoryRoot 'schemas')
+            '{0,-62} {1}   target: time linear in the size, peak memory a small multiple of it' -f "manifest update, $mb MB", $line
+            Remove-Item -LiteralPath $file
+        }
     }
     }
 

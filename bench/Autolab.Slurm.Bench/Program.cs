@@ -1,14 +1,65 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Autolab.Slurm.Bench;
+using Autolab.Slurm.Common;
+using Autolab.Slurm.Manifest;
 using Autolab.Slurm.Slurm;
 
 // Usage: Autolab.Slurm.Bench parse [rows]
 // Parses a sacct answer of N rows (built from the shapes of the real fixtures: plain jobs, array
 // tasks, het components, a name holding the delimiter) and reports rows per second (median of 7 runs).
+//
+// Usage: Autolab.Slurm.Bench manifest-file <MB> <path>, then Autolab.Slurm.Bench manifest <path> <schemas folder>
+// Writes a SLURM run manifest of about <MB> megabytes; then makes one Update-RunManifest as the cmdlet makes it
+// (plan, validate, apply under the lock) on a copy of it, in a fresh process: reports the time and the process's
+// peak working set.
 var mode = args.Length > 0 ? args[0] : "parse";
 switch (mode)
 {
+    case "manifest-file" when args.Length == 3:
+        File.WriteAllText(args[2], LargeManifest.Build((long)(double.Parse(args[1], CultureInfo.InvariantCulture) * 1024 * 1024)));
+        return 0;
+
+    case "manifest" when args.Length == 3:
+        {
+            // The manifest comes from a file written by another process (manifest-file), so the peak working
+            // set of this one is the update's, not the generator's.
+            var root = Path.Combine(Path.GetTempPath(), "autolab-bench-manifest-" + Guid.NewGuid().ToString("N")[..8]);
+            var runDirectory = Path.Combine(root, "experiments", "plan", "iter1", "runs", "run_001");
+            Directory.CreateDirectory(Path.Combine(root, ".autolab"));
+            Directory.CreateDirectory(runDirectory);
+            try
+            {
+                var manifest = Path.Combine(runDirectory, "run_manifest.json");
+                File.Copy(args[1], manifest);
+                var size = new FileInfo(manifest).Length;
+                var schemas = args[2];
+                var service = new RunManifestService(Path.Combine(schemas, "run_manifest.schema.json"), SlurmStateTable.Load(Path.Combine(schemas, "slurm_states.json")), SystemClock.Instance);
+                using var process = Process.GetCurrentProcess();
+                var baseline = process.WorkingSet64;
+                var watch = Stopwatch.StartNew();
+                var input = new ForcedStatusInput("running", null);
+                var plan = service.Plan(manifest, input);
+                plan = service.Apply(plan, manifest, input, null, CancellationToken.None);
+                watch.Stop();
+                if (!plan.Changed)
+                {
+                    throw new InvalidOperationException("the update changed nothing");
+                }
+
+                process.Refresh();
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{size / 1048576.0:N1} MB manifest: {watch.Elapsed.TotalSeconds:N2} s, peak working set {process.PeakWorkingSet64 / 1048576.0:N0} MB ({(process.PeakWorkingSet64 - baseline) / (double)size:N1} x the file above the {baseline / 1048576.0:N0} MB before the update), {GC.GetTotalAllocatedBytes() / 1048576.0:N0} MB allocated"));
+                return 0;
+            }
+            finally
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+
     case "parse":
         {
             var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
@@ -43,7 +94,7 @@ switch (mode)
         }
 
     default:
-        Console.Error.WriteLine("usage: Autolab.Slurm.Bench parse [rows]");
+        Console.Error.WriteLine("usage: Autolab.Slurm.Bench parse [rows] | manifest-file <MB> <path> | manifest <path> <schemas folder>");
         return 2;
 }
 

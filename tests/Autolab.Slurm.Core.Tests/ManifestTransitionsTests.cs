@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Autolab.Slurm.Common;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.Ledger;
+using Autolab.Slurm.Json;
 using Autolab.Slurm.Manifest;
 using Autolab.Slurm.Models;
 using Xunit;
@@ -31,8 +32,14 @@ public class ManifestTransitionsTests
 
     // ---------------------------------------------------------------- helpers
 
-    private static ManifestPlan Plan(string text, ManifestInput input, ManifestUpdateOptions? options = null, DateTimeOffset? now = null) =>
-        new ManifestTransitions(States, options).Plan(RunManifestDocument.Parse(ManifestPath, text), input, now ?? Now);
+    /// <summary>Plans, and checks on every plan that the document's tree is as read: transitions share its unchanged parts.</summary>
+    private static ManifestPlan Plan(string text, ManifestInput input, ManifestUpdateOptions? options = null, DateTimeOffset? now = null)
+    {
+        var document = RunManifestDocument.Parse(ManifestPath, text);
+        var plan = new ManifestTransitions(States, options).Plan(document, input, now ?? Now);
+        Assert.Equal(RawJson.Write(RawJson.Parse(text)), RawJson.Write(document.Root));
+        return plan;
+    }
 
     private static ManifestPlan Plan(JsonObject manifest, ManifestInput input, ManifestUpdateOptions? options = null, DateTimeOffset? now = null) =>
         Plan(ToText(manifest), input, options, now);
@@ -200,6 +207,22 @@ public class ManifestTransitionsTests
             "# SLURM Job Ledger\n\n- 2026-01-01 | job_id=12345 | iteration_id=iter1 | run_id=run_001 | status=submitted\n" +
             "  - note: 2026-01-01T00:30:00Z sacct and squeue could not be asked (sacct: command not found).\n",
             File.ReadAllText(dir.Combine("docs", "slurm_job_list.md")));
+    }
+
+    /// <summary>A failure object already in the manifest (say, written by hand) is updated member by member, in its key order.</summary>
+    [Fact]
+    public void Plan_Row10_ExistingFailureObject_UpdatedInPlaceKeyOrderKept()
+    {
+        var manifest = Manifest("running", "RUNNING");
+        manifest["failure"] = new JsonObject { ["reason"] = "old", ["note"] = "by hand", ["state"] = "OLD" };
+
+        var plan = Plan(manifest, J(JobStatus.Failed, "FAILED", exitCode: 3, signal: 0, reason: "NonZeroExitCode", end: End));
+
+        var failure = (JsonObject)Out(plan)["failure"]!;
+        Assert.Equal(new[] { "reason", "note", "state", "exit_code", "signal" }, failure.Select(p => p.Key));
+        Assert.Equal("NonZeroExitCode", Str(failure["reason"]));
+        Assert.Equal("by hand", Str(failure["note"]));
+        Assert.Equal("FAILED", Str(failure["state"]));
     }
 
     // ---------------------------------------------------------------- row 3
@@ -1056,6 +1079,7 @@ public class ManifestTransitionsTests
 
         Assert.Equal("submitted", document.RawStatus);
         Assert.Equal(LaunchJson, document.OriginalText);
+        Assert.Equal(RawJson.Write(RawJson.Parse(LaunchJson)), RawJson.Write(document.Root));
     }
 
     // ---------------------------------------------------------------- errors and forced statuses

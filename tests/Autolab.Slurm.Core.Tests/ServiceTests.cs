@@ -98,6 +98,36 @@ public sealed class ServiceTests : IDisposable
         Assert.False(File.Exists(ManifestPath));
     }
 
+    /// <summary>Apply checks the file against the plan (by hash, not by reading it whole): a change made after the plan is planned again, never overwritten.</summary>
+    [Fact]
+    public void Apply_FileChangedAfterThePlan_PlannedAgainFromTheCurrentText()
+    {
+        var path = Repo(Launch().ToJsonString());
+        var service = ManifestService();
+        var plan = service.Plan(path, Running());
+        File.WriteAllText(path, WithEdit(m => m["note_by_someone_else"] = "kept"));
+
+        var applied = service.Apply(plan, path, Running(), null, CancellationToken.None);
+
+        var written = Parse(File.ReadAllText(path));
+        Assert.Equal("kept", Str(written["note_by_someone_else"]));
+        Assert.Equal("running", Str(written["status"]));
+        Assert.NotSame(plan, applied);
+    }
+
+    [Fact]
+    public void Apply_FileUnchangedAfterThePlan_ThePlanItselfIsWritten()
+    {
+        var path = Repo(Launch().ToJsonString());
+        var service = ManifestService();
+        var plan = service.Plan(path, Running());
+
+        var applied = service.Apply(plan, path, Running(), null, CancellationToken.None);
+
+        Assert.Same(plan, applied);
+        Assert.Equal(plan.NewText, File.ReadAllText(path));
+    }
+
     [Theory]
     [InlineData("{\"run_id\": \"run_001\",")]
     [InlineData("not json at all")]

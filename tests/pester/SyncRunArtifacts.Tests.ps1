@@ -719,7 +719,7 @@ Describe 'Sync-RunArtifacts' {
     }
 
     Context 'a connection torn in the middle of the one-stream path' {
-        It 'puts only whole files under their final names, and the next sync completes the rest' {
+        It 'puts nothing unconfirmed under a final name; the next sync confirms the whole files without fetching them again and completes the rest' {
             $case = New-SyncCase
             # 400 files of 16 KiB (6.4 MB): the stream is cut about a third of the way through.
             $names = 0..399 | ForEach-Object { 'many/d{0}/f{1:D3}.bin' -f ($_ % 4), $_ }
@@ -736,16 +736,22 @@ Describe 'Sync-RunArtifacts' {
             $r = $torn.Result[0]
             $r.Status | Should -Be 'failed'
             @($r.Failures).Count | Should -BeGreaterThan 0
+            # A file is placed only once the source confirms it did not change while it was read; with the
+            # connection gone that check cannot be made, so the files that arrived whole wait under their
+            # partial names (complete), and nothing is under a final name.
             $landed = @(Get-ChildItem -LiteralPath (Join-Path $case.RunDir 'many') -Recurse -File -ErrorAction SilentlyContinue | Where-Object Name -NotLike '.*')
-            $landed.Count | Should -BeGreaterThan 0 -Because 'the files before the cut arrived'
-            $landed.Count | Should -BeLessThan $names.Count -Because 'the files after the cut did not'
-            @($r.PulledPaths).Count | Should -Be $landed.Count
+            $landed.Count | Should -Be @($r.PulledPaths).Count
+            $whole = @(Get-TempName $case.RunDir | Where-Object { (Get-Item -LiteralPath $_ -Force).Length -eq 16KB })
+            $whole.Count | Should -BeGreaterThan 0 -Because 'the files before the cut arrived whole'
+            ($landed.Count + $whole.Count) | Should -BeLessThan $names.Count -Because 'the files after the cut did not'
             Assert-CleanSync $case $torn -AllowPartial
 
             $again = Invoke-Sync $case -With (Merge-SshParameter @{ Source = $case.Source })
             $again.Errors | Should -BeNullOrEmpty
             $again.Result[0].Status | Should -Be 'ok'
             @($again.Result[0].PulledPaths).Count | Should -Be ($names.Count - $landed.Count)
+            $again.Result[0].ByteCount | Should -Be (($names.Count - $landed.Count - $whole.Count) * 16KB) -Because 'the whole files are confirmed and placed, not fetched again'
+
             @(Get-ChildItem -LiteralPath (Join-Path $case.RunDir 'many') -Recurse -File | Where-Object Name -NotLike '.*').Count | Should -Be $names.Count
             Assert-CleanSync $case $again
         }
@@ -1028,6 +1034,24 @@ $Policy
             $text | Should -Match 'logs/train\.log'
             Compare-TreeMap $before (Get-TreeSnapshot -Root $case.Repo) 'repository' | Should -BeNullOrEmpty
             Compare-TreeMap $remoteBefore (Get-TreeSnapshot -Root $case.Remote) 'source' | Should -BeNullOrEmpty
+        }
+
+        It '-WhatIf on a shared filesystem changes nothing, leftover partials of a terminal run included, and says it would remove them' {
+            $case = New-SyncCase -Status 'failed' -Extra @{ completed_at = '2026-01-01T02:00:00Z' }
+            $null = Set-TestFile $case.RunDir 'model.bin' -Bytes (New-RandomBytes 4096)
+            $stale = Set-TestFile $case.RunDir 'sub/.gone.bin.5000.1700000000.autolab-part' -Text 'half'
+            $before = Get-TreeSnapshot -Root $case.Repo
+            $child = Invoke-ChildPwsh -TimeoutSec 60 -Arguments @('-Command',
+                "Import-Module '$env:AUTOLAB_SLURM_MODULE'; Sync-RunArtifacts -ManifestPath '$($case.Manifest)' -WhatIf | ForEach-Object Status")
+            $child.ExitCode | Should -Be 0 -Because $child.Output
+            Compare-TreeMap $before (Get-TreeSnapshot -Root $case.Repo) 'repository' | Should -BeNullOrEmpty -Because '-WhatIf changes nothing anywhere'
+            $child.Output | Should -Match 'What if: .*[Rr]emove 1 leftover partial'
+            $child.Output | Should -Match '\.gone\.bin\.5000\.1700000000\.autolab-part'
+            $child.Stdout | Should -Match 'ok'
+
+            $s = Invoke-Sync $case
+            $s.Result[0].Status | Should -Be 'ok'
+            Test-Path -LiteralPath $stale | Should -BeFalse -Because 'without -WhatIf the leftover partial of a terminal run is removed'
         }
 
         It 'stops within seconds on Ctrl+C, leaving only the partial name, and reports progress to the end' {

@@ -34,6 +34,13 @@ public interface IArtifactSource : IDisposable
 
     /// <summary>Copies the file's bytes from <paramref name="offset"/> on into <paramref name="destination"/>, reporting byte counts.</summary>
     Task CopyToAsync(string relativePath, long offset, Stream destination, Action<long> progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The files' size and modification time as they are now, symlinks followed; a file that is gone or no
+    /// longer a regular file is absent from the result. Asked after a transfer: a file whose size or time
+    /// moved since the listing may have been rewritten while its bytes were read.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -154,6 +161,22 @@ public sealed class LocalDirectorySource : IArtifactSource
             await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             progress(read);
         }
+    }
+
+    public Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, SourceEntry>(StringComparer.Ordinal);
+        foreach (var relative in relativePaths)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var target = UnixFile.RealPath(Path.Combine(_root, relative));
+            if (target is not null && UnixFile.GetFileType(target) is null or UnixFileType.Regular && new FileInfo(target) is { Exists: true } file)
+            {
+                found[relative] = new SourceEntry(relative, SourceEntryKind.File, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, SourceEntry>>(found);
     }
 
     public void Dispose()

@@ -88,7 +88,8 @@ public sealed class SyncProgress
 
 /// <summary>
 /// Brings a run's artifacts home. Every file goes to a temporary name beside its destination and is
-/// renamed only when complete and verified (size, and SHA256SUMS when the job wrote one); a partial
+/// renamed only when complete and verified (size, and SHA256SUMS when the job wrote one, else the source's size
+/// and modification time asked again after the transfer, so a file rewritten meanwhile is never placed); a partial
 /// download is kept under its temporary name and resumed from its length next time; unchanged files
 /// are skipped; nothing outside the run directory is ever written, and the local run_manifest.json and
 /// logs/slurm_monitor.log are never replaced from the remote side.
@@ -180,7 +181,22 @@ public sealed class ArtifactSyncEngine
         {
             var delivered = ((IBulkArtifactSource)source).CopyManyAsync(bulk, (entry, content, token) => ReceiveAsync(context, entry, content, token), cancellationToken)
                 .GetAwaiter().GetResult();
+            ConfirmDelivered(context, source, cancellationToken);
             transfers = transfers.Where(t => !delivered.Contains(t.RelativePath)).ToList();
+        }
+
+        // Partials that are already whole (a stream cut before the source could confirm them) are confirmed in one
+        // batch too, instead of one round trip each.
+        var whole = transfers.Where(t => t.Size > 0 && context.HasWholePartial(t)).ToHashSet();
+        if (whole.Count > 0)
+        {
+            foreach (var entry in whole)
+            {
+                AdoptWholePartial(context, entry);
+            }
+
+            ConfirmDelivered(context, source, cancellationToken);
+            transfers = transfers.Where(t => !whole.Contains(t)).ToList();
         }
 
         var limit = Math.Max(1, Math.Min(request.ThrottleLimit, source.MaxConcurrency));
@@ -240,12 +256,33 @@ public sealed class ArtifactSyncEngine
 
         public ConcurrentBag<string> Pulled { get; } = new();
 
+        /// <summary>Files the bulk stream delivered that wait for the source's confirmation before they are placed.</summary>
+        public ConcurrentBag<Delivered> Unconfirmed { get; } = new();
+
         /// <summary>Files whose SHA256SUMS hash was checked in this call (so Verify need not read them again).</summary>
         public ConcurrentDictionary<string, byte> HashVerified { get; } = new(StringComparer.Ordinal);
 
         public bool HasPartial(string runRelative) => _partials.ContainsKey(runRelative);
 
         private readonly ConcurrentDictionary<string, byte> _madeDirectories = new(StringComparer.Ordinal);
+
+        /// <summary>Whether the partial download of this version of the file holds all of it already.</summary>
+        public bool HasWholePartial(SourceEntry entry)
+        {
+            if (!_partials.TryGetValue(entry.RelativePath, out var existing))
+            {
+                return false;
+            }
+
+            var part = PartPath(LocalPath(Request, entry.RelativePath), entry);
+            return existing.Contains(part) && new FileInfo(part) is { Exists: true } info && info.Length == entry.Size;
+        }
+
+        private static string PartPath(string local, SourceEntry entry)
+        {
+            var stamp = string.Create(CultureInfo.InvariantCulture, $"{entry.Size}.{entry.LastWriteTime.ToUnixTimeSeconds()}");
+            return Path.Combine(Path.GetDirectoryName(local)!, "." + Path.GetFileName(local) + "." + stamp + PartSuffix);
+        }
 
         /// <summary>Creates the file's folder once per call, and clears partials of other versions of the file.</summary>
         public (string Local, string Part, long Offset) Target(SourceEntry entry)
@@ -260,8 +297,7 @@ public sealed class ArtifactSyncEngine
                 _madeDirectories.TryAdd(directory, 0);
             }
 
-            var stamp = string.Create(CultureInfo.InvariantCulture, $"{entry.Size}.{entry.LastWriteTime.ToUnixTimeSeconds()}");
-            var part = Path.Combine(directory, "." + Path.GetFileName(local) + "." + stamp + PartSuffix);
+            var part = PartPath(local, entry);
             long offset = 0;
             if (_partials.TryGetValue(entry.RelativePath, out var existing))
             {
@@ -310,13 +346,22 @@ public sealed class ArtifactSyncEngine
             {
                 // What crossed the wire is what the partial grew by, whatever the progress reports said.
                 context.Progress.AddLandedBytes(Math.Max(0, LengthOf(part) - offset));
-                if (LengthOf(part) == 0 && offset == 0)
+
+                // An empty partial of a non-empty file holds nothing to resume. An empty file's partial is
+                // the whole file: it stays for the rename.
+                if (entry.Size > 0 && offset == 0 && LengthOf(part) == 0)
                 {
                     File.Delete(part);
                 }
             }
 
-            Finish(context, entry, shown, local, part);
+            if (Check(context, entry, shown, part))
+            {
+                var now = NeedsConfirmation(context, entry)
+                    ? (await source.StatAsync(new[] { entry.RelativePath }, cancellationToken).ConfigureAwait(false)).GetValueOrDefault(entry.RelativePath)
+                    : entry;
+                Place(context, entry, shown, local, part, now);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -325,11 +370,43 @@ public sealed class ArtifactSyncEngine
         catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
         {
             // Transport errors (a torn connection, a vanished remote file) are per-file failures a retry may fix.
-            context.Failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (part is not null && File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
+            context.Failures.Add(new SyncFailure(shown, FailureReason(ex, part)));
         }
         finally
         {
             context.Progress.FileDone();
+        }
+    }
+
+    /// <summary>
+    /// Takes a partial download that holds the whole file (<see cref="TransferContext.HasWholePartial"/>): checked,
+    /// then queued for the source's confirmation (or placed, when SHA256SUMS vouches for it).
+    /// </summary>
+    private static void AdoptWholePartial(TransferContext context, SourceEntry entry)
+    {
+        var shown = Relative(context.Request, entry.RelativePath, run: true);
+        string? part = null;
+        try
+        {
+            var (local, partPath, offset) = context.Target(entry);
+            part = partPath;
+            context.Progress.AddResumedBytes(offset);
+            context.Progress.FileDone();
+            if (Check(context, entry, shown, part, offset))
+            {
+                if (NeedsConfirmation(context, entry))
+                {
+                    context.Unconfirmed.Add(new Delivered(entry, shown, local, part));
+                }
+                else
+                {
+                    Place(context, entry, shown, local, part, entry);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            context.Failures.Add(new SyncFailure(shown, FailureReason(ex, part)));
         }
     }
 
@@ -370,7 +447,17 @@ public sealed class ArtifactSyncEngine
                 }
             }
 
-            Finish(context, entry, shown, local, part, length, mtimeSet: true);
+            if (Check(context, entry, shown, part, length, mtimeSet: true))
+            {
+                if (NeedsConfirmation(context, entry))
+                {
+                    context.Unconfirmed.Add(new Delivered(entry, shown, local, part));
+                }
+                else
+                {
+                    Place(context, entry, shown, local, part, entry);
+                }
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -379,12 +466,73 @@ public sealed class ArtifactSyncEngine
         catch (Exception ex) when (ex is not OutOfMemoryException and not StackOverflowException)
         {
             // A stream torn mid-file leaves the partial for a resume; the stream itself reports the rest.
-            context.Failures.Add(new SyncFailure(shown, "transfer failed: " + OneLine(ex.Message) + (File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty)));
+            context.Failures.Add(new SyncFailure(shown, FailureReason(ex, part)));
         }
         finally
         {
             context.Progress.FileDone();
         }
+    }
+
+    /// <summary>
+    /// Why a file's transfer failed, and what became of its partial download. A partial that the disk could not
+    /// hold is removed: kept, it would hold the space and make every later write on that filesystem fail too
+    /// (the other artifacts, the manifest, the ledger), and resuming it would only fill the disk again.
+    /// </summary>
+    private static string FailureReason(Exception ex, string? part)
+    {
+        if (DiskFullCause(ex) is { } cause)
+        {
+            var removed = false;
+            if (part is not null)
+            {
+                try
+                {
+                    File.Delete(part);
+                    removed = true;
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+
+            var where = part is null ? "the run directory" : $"'{part}'";
+            return $"{cause} while writing {where}; " + (removed || part is null || !File.Exists(part)
+                ? "the partial download was removed. Free space on the run directory's filesystem, then sync again"
+                : "the partial download could not be removed: delete it, free space, then sync again");
+        }
+
+        return "transfer failed: " + OneLine(ex.Message) + (part is not null && File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty);
+    }
+
+    private const int ENOSPC = 28;
+    private const int EDQUOT = 122;
+
+    /// <summary>"no space left on device" or "disk quota exceeded" when a write failed for lack of space (Linux errno in HResult), else null.</summary>
+    private static string? DiskFullCause(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is IOException { HResult: ENOSPC })
+            {
+                return "no space left on device";
+            }
+
+            if (ex is IOException { HResult: EDQUOT })
+            {
+                return "disk quota exceeded (no space left on device for this user)";
+            }
+
+            if (ex is AggregateException aggregate && aggregate.InnerExceptions.Select(DiskFullCause).FirstOrDefault(c => c is not null) is { } inner)
+            {
+                return inner;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -408,14 +556,15 @@ public sealed class ArtifactSyncEngine
 
     private static long LengthOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 
-    /// <summary>Size check, modification time, SHA256SUMS check, then the rename that makes the file appear.</summary>
-    private static void Finish(TransferContext context, SourceEntry entry, string shown, string local, string part, long? knownLength = null, bool mtimeSet = false)
+    /// <summary>Size check, modification time and SHA256SUMS check of a finished download; false (with a failure) when it cannot be placed.</summary>
+    private static bool Check(TransferContext context, SourceEntry entry, string shown, string part, long? knownLength = null, bool mtimeSet = false)
     {
-        var length = knownLength ?? new FileInfo(part).Length;
+        var length = knownLength ?? LengthOf(part);
         if (length != entry.Size)
         {
-            context.Failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes; the partial download is kept and resumed next time")));
-            return;
+            var kept = File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty;
+            context.Failures.Add(new SyncFailure(shown, string.Create(CultureInfo.InvariantCulture, $"transfer cut off at {length} of {entry.Size} bytes{kept}")));
+            return false;
         }
 
         if (!mtimeSet)
@@ -430,14 +579,94 @@ public sealed class ArtifactSyncEngine
             {
                 File.Delete(part);
                 context.Failures.Add(new SyncFailure(shown, $"SHA256SUMS mismatch: expected {expected}, received {actual}; the download was discarded"));
-                return;
+                return false;
             }
 
             context.HashVerified.TryAdd(entry.RelativePath, 0);
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the download must be confirmed against the source before it is placed: a file rewritten while it
+    /// was read has the listed size but torn bytes. A SHA256SUMS hash that matched already proves the bytes are
+    /// the version the job recorded; anything else is confirmed by the file's size and time on the source.
+    /// </summary>
+    private static bool NeedsConfirmation(TransferContext context, SourceEntry entry) =>
+        !context.HashVerified.ContainsKey(entry.RelativePath);
+
+    /// <summary>
+    /// The rename that makes the file appear, when the source still shows the file as listed (<paramref name="now"/>,
+    /// null when it is gone); otherwise the download is discarded and the file is a failure a retry may fix.
+    /// </summary>
+    private static void Place(TransferContext context, SourceEntry entry, string shown, string local, string part, SourceEntry? now)
+    {
+        if (now is null || now.Size != entry.Size || now.LastWriteTime != entry.LastWriteTime)
+        {
+            File.Delete(part);
+            var state = now is null
+                ? "it is gone or no longer a regular file"
+                : string.Create(CultureInfo.InvariantCulture, $"now {now.Size} bytes, modified {now.LastWriteTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}");
+            context.Failures.Add(new SyncFailure(shown, string.Create(
+                CultureInfo.InvariantCulture,
+                $"changed on the source during the transfer (listed {entry.Size} bytes, modified {entry.LastWriteTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}; {state}): the bytes read may mix two versions, so the download was discarded; the next sync fetches the file again")));
+            return;
+        }
+
         File.Move(part, local, overwrite: true);
         context.Pulled.Add(entry.RelativePath);
+    }
+
+    /// <summary>A bulk-delivered file waiting, under its partial name, for the source to confirm it.</summary>
+    private sealed record Delivered(SourceEntry Entry, string Shown, string Local, string Part);
+
+    /// <summary>Confirms the bulk stream's files against the source in one batch, then places or discards each.</summary>
+    private static void ConfirmDelivered(TransferContext context, IArtifactSource source, CancellationToken cancellationToken)
+    {
+        var pending = new List<Delivered>();
+        while (context.Unconfirmed.TryTake(out var file))
+        {
+            pending.Add(file);
+        }
+
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        IReadOnlyDictionary<string, SourceEntry> now;
+        try
+        {
+            now = source.StatAsync(pending.Select(p => p.Entry.RelativePath).ToArray(), cancellationToken).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The files arrived whole; only the check is missing. They wait under their partial names, and the next
+            // sync (which finds them complete) asks the source again before placing them.
+            foreach (var file in pending)
+            {
+                context.Failures.Add(new SyncFailure(file.Shown, "transfer failed: the source could not be asked whether the file changed during the transfer (" + OneLine(ex.Message) + "); the partial download is kept and checked next time"));
+            }
+
+            return;
+        }
+
+        // Thousands of renames: a few at a time, as the stream's writers created them.
+        Parallel.ForEach(
+            pending,
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            file =>
+            {
+                try
+                {
+                    Place(context, file.Entry, file.Shown, file.Local, file.Part, now.GetValueOrDefault(file.Entry.RelativePath));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    context.Failures.Add(new SyncFailure(file.Shown, FailureReason(ex, file.Part)));
+                }
+            });
     }
 
     /// <summary>Every partial download under the run directory, by the run-relative path of the file it is for.</summary>
@@ -474,10 +703,24 @@ public sealed class ArtifactSyncEngine
     }
 
     /// <summary>
-    /// The shared-filesystem check: the job wrote into the run directory itself. Nothing is copied; the
-    /// directory must exist, and every file a SHA256SUMS lists must match it.
+    /// The leftover partial downloads a verification in place would remove (full paths): those under the run
+    /// directory when the run is terminal, else none. The cmdlet asks ShouldProcess for them.
     /// </summary>
-    public ArtifactSyncResult VerifyInPlace(SyncRequest request, CancellationToken cancellationToken)
+    public static IReadOnlyList<string> LeftoverPartials(SyncRequest request) =>
+        request.RunIsTerminal && Directory.Exists(request.RunDirectory)
+            ? Directory.EnumerateFiles(request.RunDirectory, "*" + PartSuffix, SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray()
+            : Array.Empty<string>();
+
+    /// <summary>The shared-filesystem check, removing the leftover partials a terminal run has.</summary>
+    public ArtifactSyncResult VerifyInPlace(SyncRequest request, CancellationToken cancellationToken) =>
+        VerifyInPlace(request, LeftoverPartials(request), cancellationToken);
+
+    /// <summary>
+    /// The shared-filesystem check: the job wrote into the run directory itself. Nothing is copied; the
+    /// directory must exist, and every file a SHA256SUMS lists must match it. Only the partial downloads in
+    /// <paramref name="removePartials"/> (from <see cref="LeftoverPartials"/>) are removed: nothing else is written.
+    /// </summary>
+    public ArtifactSyncResult VerifyInPlace(SyncRequest request, IReadOnlyCollection<string> removePartials, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var source = new LocalDirectorySource(request.RunDirectory);
@@ -487,9 +730,12 @@ public sealed class ArtifactSyncEngine
         var planned = Plan(request, source, entries, skipped, cancellationToken, inPlace: true);
         var sums = ReadSums(request, failures);
         var verified = Verify(request, planned, sums, failures, null, skipped, cancellationToken);
-        if (request.RunIsTerminal)
+        foreach (var part in removePartials)
         {
-            RemovePartials(request.RunDirectory);
+            if (part.EndsWith(PartSuffix, StringComparison.Ordinal) && LocalDirectorySource.IsInside(Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.RunDirectory)), Path.GetFullPath(part)))
+            {
+                File.Delete(part);
+            }
         }
 
         return new ArtifactSyncResult

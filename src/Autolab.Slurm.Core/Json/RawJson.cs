@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Autolab.Slurm.Json;
 
@@ -34,69 +33,250 @@ public static class RawJson
     /// </summary>
     public static string Write(RawNode node)
     {
-        var sb = new StringBuilder();
-        WriteNode(sb, node, 0);
-        sb.Append('\n');
-        return sb.ToString();
+        // Measured first, then written straight into the string: one copy of a large document, not two.
+        var length = checked(Measure(node, 0) + 1);
+        return string.Create(length, node, static (span, root) =>
+        {
+            var written = WriteNode(span, root, 0);
+            span[written] = '\n';
+        });
     }
 
-    private static void WriteNode(StringBuilder sb, RawNode node, int depth)
+    /// <summary>The length <see cref="WriteNode(Span{char}, RawNode, int)"/> gives.</summary>
+    private static int Measure(RawNode node, int depth)
     {
         switch (node)
         {
             case RawScalar scalar:
-                sb.Append(scalar.Text);
-                break;
+                return scalar.TextSpan.Length;
             case RawArray array:
-                if (array.Items.Count == 0)
                 {
-                    sb.Append("[]");
-                    break;
+                    if (array.Items.Count == 0)
+                    {
+                        return 2;
+                    }
+
+                    // "[" + per item (",\n" or "\n", indent) + "\n" + indent + "]"
+                    var length = 1 + (2 * array.Items.Count) - 1 + 1 + (depth * 2) + 1;
+                    foreach (var item in array.Items)
+                    {
+                        length = checked(length + ((depth + 1) * 2) + Measure(item, depth + 1));
+                    }
+
+                    return length;
                 }
 
-                sb.Append('[');
-                for (var i = 0; i < array.Items.Count; i++)
-                {
-                    sb.Append(i == 0 ? "\n" : ",\n");
-                    Indent(sb, depth + 1);
-                    WriteNode(sb, array.Items[i], depth + 1);
-                }
-
-                sb.Append('\n');
-                Indent(sb, depth);
-                sb.Append(']');
-                break;
             case RawObject obj:
-                if (obj.Properties.Count == 0)
                 {
-                    sb.Append("{}");
-                    break;
+                    if (obj.Properties.Count == 0)
+                    {
+                        return 2;
+                    }
+
+                    var length = 1 + (2 * obj.Properties.Count) - 1 + 1 + (depth * 2) + 1;
+                    foreach (var property in obj.Properties)
+                    {
+                        length = checked(length + ((depth + 1) * 2) + property.NameTextSpan.Length + 2 + Measure(property.Value, depth + 1));
+                    }
+
+                    return length;
                 }
 
-                sb.Append('{');
-                for (var i = 0; i < obj.Properties.Count; i++)
-                {
-                    sb.Append(i == 0 ? "\n" : ",\n");
-                    Indent(sb, depth + 1);
-                    sb.Append(obj.Properties[i].NameText).Append(": ");
-                    WriteNode(sb, obj.Properties[i].Value, depth + 1);
-                }
-
-                sb.Append('\n');
-                Indent(sb, depth);
-                sb.Append('}');
-                break;
             default:
                 throw new InvalidOperationException("Unknown node type " + node.GetType().Name);
         }
     }
 
-    private static void Indent(StringBuilder sb, int depth) => sb.Append(' ', depth * 2);
+    /// <summary>Whether <see cref="Write"/> gives the same text for both trees, without writing either.</summary>
+    public static bool WritesSame(RawNode a, RawNode b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        switch (a)
+        {
+            case RawScalar sa:
+                return b is RawScalar sb && sa.TextSpan.SequenceEqual(sb.TextSpan);
+            case RawArray aa:
+                {
+                    if (b is not RawArray ab || aa.Items.Count != ab.Items.Count)
+                    {
+                        return false;
+                    }
+
+                    for (var i = 0; i < aa.Items.Count; i++)
+                    {
+                        if (!WritesSame(aa.Items[i], ab.Items[i]))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
+
+            case RawObject oa:
+                {
+                    if (b is not RawObject ob || oa.Properties.Count != ob.Properties.Count)
+                    {
+                        return false;
+                    }
+
+                    for (var i = 0; i < oa.Properties.Count; i++)
+                    {
+                        if (!oa.Properties[i].NameTextSpan.SequenceEqual(ob.Properties[i].NameTextSpan)
+                            || !WritesSame(oa.Properties[i].Value, ob.Properties[i].Value))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
+
+            default:
+                throw new InvalidOperationException("Unknown node type " + a.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="obj"/> whose members can be set and removed without touching the original; the
+    /// values of <paramref name="deep"/> members are copied too (they may be changed in place), the others are
+    /// shared and must not be changed.
+    /// </summary>
+    public static RawObject CopyMembers(RawObject obj, IReadOnlySet<string> deep)
+    {
+        var copy = new RawObject();
+        copy.Properties.Capacity = obj.Properties.Count;
+        foreach (var property in obj.Properties)
+        {
+            copy.Properties.Add(new RawProperty(property.Name, property.NameTextMemory, deep.Contains(property.Name) ? Copy(property.Value) : property.Value));
+        }
+
+        return copy;
+    }
+
+    /// <summary>A copy of the tree whose objects and arrays can be changed without touching the original; scalars, which never change, are shared.</summary>
+    public static RawNode Copy(RawNode node)
+    {
+        switch (node)
+        {
+            case RawObject obj:
+                {
+                    var copy = new RawObject();
+                    copy.Properties.Capacity = obj.Properties.Count;
+                    foreach (var property in obj.Properties)
+                    {
+                        copy.Properties.Add(new RawProperty(property.Name, property.NameTextMemory, Copy(property.Value)));
+                    }
+
+                    return copy;
+                }
+
+            case RawArray array:
+                {
+                    var copy = new RawArray();
+                    copy.Items.Capacity = array.Items.Count;
+                    foreach (var item in array.Items)
+                    {
+                        copy.Items.Add(Copy(item));
+                    }
+
+                    return copy;
+                }
+
+            default:
+                return node;
+        }
+    }
+
+    /// <summary>Writes the node at the start of <paramref name="span"/>; returns the number of characters written.</summary>
+    private static int WriteNode(Span<char> span, RawNode node, int depth)
+    {
+        switch (node)
+        {
+            case RawScalar scalar:
+                scalar.TextSpan.CopyTo(span);
+                return scalar.TextSpan.Length;
+            case RawArray array:
+                {
+                    if (array.Items.Count == 0)
+                    {
+                        "[]".CopyTo(span);
+                        return 2;
+                    }
+
+                    var at = 0;
+                    span[at++] = '[';
+                    for (var i = 0; i < array.Items.Count; i++)
+                    {
+                        at += Separator(span[at..], i, depth + 1);
+                        at += WriteNode(span[at..], array.Items[i], depth + 1);
+                    }
+
+                    at += Close(span[at..], depth, ']');
+                    return at;
+                }
+
+            case RawObject obj:
+                {
+                    if (obj.Properties.Count == 0)
+                    {
+                        "{}".CopyTo(span);
+                        return 2;
+                    }
+
+                    var at = 0;
+                    span[at++] = '{';
+                    for (var i = 0; i < obj.Properties.Count; i++)
+                    {
+                        at += Separator(span[at..], i, depth + 1);
+                        var name = obj.Properties[i].NameTextSpan;
+                        name.CopyTo(span[at..]);
+                        at += name.Length;
+                        span[at++] = ':';
+                        span[at++] = ' ';
+                        at += WriteNode(span[at..], obj.Properties[i].Value, depth + 1);
+                    }
+
+                    at += Close(span[at..], depth, '}');
+                    return at;
+                }
+
+            default:
+                throw new InvalidOperationException("Unknown node type " + node.GetType().Name);
+        }
+    }
+
+    /// <summary>"\n" before the first member, ",\n" before the others, then the member's indent.</summary>
+    private static int Separator(Span<char> span, int index, int depth)
+    {
+        var at = 0;
+        if (index > 0)
+        {
+            span[at++] = ',';
+        }
+
+        span[at++] = '\n';
+        span.Slice(at, depth * 2).Fill(' ');
+        return at + (depth * 2);
+    }
+
+    private static int Close(Span<char> span, int depth, char bracket)
+    {
+        span[0] = '\n';
+        span.Slice(1, depth * 2).Fill(' ');
+        span[1 + (depth * 2)] = bracket;
+        return 2 + (depth * 2);
+    }
 
     private sealed class Parser
     {
         private const int MaxDepth = 256;
         private readonly string _text;
+        private readonly NameCache _names = new();
         private int _pos;
 
         public Parser(string text)
@@ -144,8 +324,8 @@ public static class RawJson
                 case '"':
                     {
                         var start = _pos;
-                        var value = ParseString();
-                        return new RawScalar(RawScalarKind.String, _text[start.._pos], value);
+                        var escaped = ScanString();
+                        return new RawScalar(RawScalarKind.String, _text.AsMemory(start, _pos - start), escaped);
                     }
 
                 case 't':
@@ -194,8 +374,9 @@ public static class RawJson
                 }
 
                 var start = _pos;
-                var name = ParseString();
-                var nameText = _text[start.._pos];
+                var escaped = ScanString();
+                var nameToken = _text.AsMemory(start, _pos - start);
+                var name = escaped ? JsonText.Unescape(nameToken.Span[1..^1]) : _names.Get(nameToken.Span[1..^1]);
                 SkipWhitespace();
                 if (Peek() != ':')
                 {
@@ -205,7 +386,7 @@ public static class RawJson
                 _pos++;
                 SkipWhitespace();
                 var value = ParseValue(depth + 1);
-                obj.Properties.Add(new RawProperty(name, nameText, value));
+                obj.Properties.Add(new RawProperty(name, nameToken, value));
                 SkipWhitespace();
                 var c = Peek();
                 if (c == ',')
@@ -257,64 +438,61 @@ public static class RawJson
             }
         }
 
-        private string ParseString()
+        /// <summary>
+        /// Checks the string token at the position (escapes, no raw control characters) and moves past it.
+        /// Returns whether it holds a backslash, i.e. whether its value differs from the text between its quotes.
+        /// </summary>
+        private bool ScanString()
         {
             _pos++; // opening quote
-            var sb = new StringBuilder();
+            var escaped = false;
             while (true)
             {
-                if (_pos >= _text.Length)
+                var rest = _text.AsSpan(_pos);
+                var stop = rest.IndexOfAny('"', '\\');
+                var plain = stop < 0 ? rest : rest[..stop];
+                var control = plain.IndexOfAnyInRange('\0', '\u001f');
+                if (control >= 0)
                 {
+                    _pos += control;
+                    throw Error("Control character in a string");
+                }
+
+                if (stop < 0)
+                {
+                    _pos = _text.Length;
                     throw Error("Unterminated string");
                 }
 
-                var c = _text[_pos++];
-                if (c == '"')
+                _pos += stop + 1;
+                if (rest[stop] == '"')
                 {
-                    return sb.ToString();
+                    return escaped;
                 }
 
-                if (c == '\\')
+                escaped = true;
+                if (_pos >= _text.Length)
                 {
-                    if (_pos >= _text.Length)
-                    {
-                        throw Error("Unterminated escape");
-                    }
-
-                    var e = _text[_pos++];
-                    switch (e)
-                    {
-                        case '"': sb.Append('"'); break;
-                        case '\\': sb.Append('\\'); break;
-                        case '/': sb.Append('/'); break;
-                        case 'b': sb.Append('\b'); break;
-                        case 'f': sb.Append('\f'); break;
-                        case 'n': sb.Append('\n'); break;
-                        case 'r': sb.Append('\r'); break;
-                        case 't': sb.Append('\t'); break;
-                        case 'u':
-                            if (_pos + 4 > _text.Length
-                                || !int.TryParse(_text.AsSpan(_pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code))
-                            {
-                                throw Error("Invalid \\u escape");
-                            }
-
-                            sb.Append((char)code);
-                            _pos += 4;
-                            break;
-                        default:
-                            _pos--;
-                            throw Error("Invalid escape sequence");
-                    }
+                    throw Error("Unterminated escape");
                 }
-                else if (c < 0x20)
+
+                var e = _text[_pos++];
+                switch (e)
                 {
-                    _pos--;
-                    throw Error("Control character in a string");
-                }
-                else
-                {
-                    sb.Append(c);
+                    case '"' or '\\' or '/' or 'b' or 'f' or 'n' or 'r' or 't':
+                        break;
+                    case 'u':
+                        if (_pos + 4 > _text.Length
+                            || !int.TryParse(_text.AsSpan(_pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _))
+                        {
+                            throw Error("Invalid \\u escape");
+                        }
+
+                        _pos += 4;
+                        break;
+                    default:
+                        _pos--;
+                        throw Error("Invalid escape sequence");
                 }
             }
         }
@@ -381,7 +559,7 @@ public static class RawJson
                 }
             }
 
-            return RawScalar.FromNumberText(_text[start.._pos]);
+            return new RawScalar(RawScalarKind.Number, _text.AsMemory(start, _pos - start), escaped: false);
         }
 
         private void ExpectLiteral(string literal)
@@ -424,6 +602,28 @@ public static class RawJson
             }
 
             return new RawJsonException(message, line, column);
+        }
+    }
+
+    /// <summary>
+    /// Key names by their text: a manifest repeats the same few keys (loss, path, state) thousands of times, and
+    /// each repetition shares one string. A slot holds the last name that hashed to it, so a miss costs one string.
+    /// </summary>
+    private sealed class NameCache
+    {
+        private readonly string?[] _slots = new string?[1024];
+
+        public string Get(ReadOnlySpan<char> name)
+        {
+            var slot = string.GetHashCode(name) & (_slots.Length - 1);
+            if (_slots[slot] is { } cached && name.SequenceEqual(cached))
+            {
+                return cached;
+            }
+
+            var created = name.ToString();
+            _slots[slot] = created;
+            return created;
         }
     }
 }

@@ -29,20 +29,46 @@ public sealed class RawScalar : RawNode
     public static readonly RawScalar True = new(RawScalarKind.True, "true", null);
     public static readonly RawScalar False = new(RawScalarKind.False, "false", null);
 
+    // A parsed scalar is a slice of the document's text: its own string, and a string token's decoded
+    // value, are made only when asked for. Most values of a large manifest are never read, only written
+    // back, so the tree costs a small object per value instead of two copies of its text.
+    private readonly ReadOnlyMemory<char> _token;
+    private readonly bool _escaped;
+    private string? _text;
+    private string? _stringValue;
+
     internal RawScalar(RawScalarKind kind, string text, string? stringValue)
     {
         Kind = kind;
-        Text = text;
-        StringValue = stringValue;
+        _text = text;
+        _token = text.AsMemory();
+        _stringValue = stringValue;
+    }
+
+    /// <summary>A token of the parsed text; <paramref name="escaped"/> when a string token holds a backslash.</summary>
+    internal RawScalar(RawScalarKind kind, ReadOnlyMemory<char> token, bool escaped)
+    {
+        Kind = kind;
+        _token = token;
+        _escaped = escaped;
     }
 
     public RawScalarKind Kind { get; }
 
     /// <summary>The token exactly as it appears in the document (strings include their quotes).</summary>
-    public string Text { get; }
+    public string Text => _text ??= _token.ToString();
+
+    /// <summary>The token without making a string of it.</summary>
+    internal ReadOnlySpan<char> TextSpan => _token.Span;
 
     /// <summary>The decoded value of a string token; null for other kinds.</summary>
-    public string? StringValue { get; }
+    public string? StringValue => Kind != RawScalarKind.String ? null : _stringValue ??= Decode();
+
+    private string Decode()
+    {
+        var inner = _token.Span[1..^1];
+        return _escaped ? JsonText.Unescape(inner) : inner.ToString();
+    }
 
     public bool IsString => Kind == RawScalarKind.String;
 
@@ -65,12 +91,12 @@ public sealed class RawScalar : RawNode
             return false;
         }
 
-        if (long.TryParse(Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
+        if (long.TryParse(TextSpan, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
         {
             return true;
         }
 
-        if (double.TryParse(Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+        if (double.TryParse(TextSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
             && Math.Abs(d) < 9.2e18 && Math.Floor(d) == d)
         {
             value = (long)d;
@@ -96,7 +122,7 @@ public sealed class RawScalar : RawNode
         }
     }
 
-    public bool SameValueAs(RawScalar other) => Kind == other.Kind && string.Equals(Text, other.Text, StringComparison.Ordinal);
+    public bool SameValueAs(RawScalar other) => Kind == other.Kind && TextSpan.SequenceEqual(other.TextSpan);
 }
 
 public sealed class RawArray : RawNode
@@ -114,17 +140,33 @@ public sealed class RawArray : RawNode
 
 public sealed class RawProperty
 {
+    private readonly ReadOnlyMemory<char> _nameToken;
+    private string? _nameText;
+
     public RawProperty(string name, string nameText, RawNode value)
     {
         Name = name;
-        NameText = nameText;
+        _nameText = nameText;
+        _nameToken = nameText.AsMemory();
+        Value = value;
+    }
+
+    /// <summary>A key of the parsed text: its token is a slice of the document, its name shared between equal keys.</summary>
+    internal RawProperty(string name, ReadOnlyMemory<char> nameToken, RawNode value)
+    {
+        Name = name;
+        _nameToken = nameToken;
         Value = value;
     }
 
     public string Name { get; }
 
     /// <summary>The key exactly as written, quotes included.</summary>
-    public string NameText { get; }
+    public string NameText => _nameText ??= _nameToken.ToString();
+
+    internal ReadOnlySpan<char> NameTextSpan => _nameToken.Span;
+
+    internal ReadOnlyMemory<char> NameTextMemory => _nameToken;
 
     public RawNode Value { get; set; }
 }
@@ -233,6 +275,41 @@ public sealed class RawObject : RawNode
 
 internal static class JsonText
 {
+    /// <summary>Decodes the inside of a string token whose escapes the parser has already checked.</summary>
+    public static string Unescape(ReadOnlySpan<char> inner)
+    {
+        var sb = new StringBuilder(inner.Length);
+        for (var i = 0; i < inner.Length; i++)
+        {
+            var c = inner[i];
+            if (c != '\\')
+            {
+                sb.Append(c);
+                continue;
+            }
+
+            var e = inner[++i];
+            switch (e)
+            {
+                case 'b': sb.Append('\b'); break;
+                case 'f': sb.Append('\f'); break;
+                case 'n': sb.Append('\n'); break;
+                case 'r': sb.Append('\r'); break;
+                case 't': sb.Append('\t'); break;
+                case 'u':
+                    sb.Append((char)int.Parse(inner.Slice(i + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    i += 4;
+                    break;
+                default:
+                    // '"', '\\' and '/' stand for themselves.
+                    sb.Append(e);
+                    break;
+            }
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>Encodes a string the way Python's json.dumps(ensure_ascii=False) does: only quotes, backslashes and control characters are escaped.</summary>
     public static string Quote(string value)
     {

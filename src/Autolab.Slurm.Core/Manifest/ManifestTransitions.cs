@@ -40,6 +40,12 @@ public sealed record ManifestPlan(RunManifestDocument Document, string NewText, 
 public sealed class ManifestTransitions
 {
     private const string LostState = "LOST";
+
+    /// <summary>
+    /// The top-level objects the rules below change in place (everything else they change is a top-level
+    /// member, set or removed on the copied root). A rule that changes another object in place must add it here.
+    /// </summary>
+    private static readonly IReadOnlySet<string> ChangedInPlace = new HashSet<string>(StringComparer.Ordinal) { "slurm", "timestamps", "artifact_sync_to_local", "failure" };
     private readonly SlurmStateTable _states;
     private readonly ManifestUpdateOptions _options;
 
@@ -51,9 +57,10 @@ public sealed class ManifestTransitions
 
     public ManifestPlan Plan(RunManifestDocument document, ManifestInput input, DateTimeOffset now)
     {
-        // Work on a fresh tree so the document object stays what was read.
-        var before = RunManifestDocument.Parse(document.Path, document.OriginalText).Root;
-        var root = RunManifestDocument.Parse(document.Path, document.OriginalText).Root;
+        // Work on a copy so the document stays what was read (and is what the copy is compared with). Only the
+        // objects a transition changes in place are copied: a large manifest's other blocks are shared.
+        var before = document.Root;
+        var root = RawJson.CopyMembers(before, ChangedInPlace);
         var previousRaw = document.RawStatus;
         var previous = RunStatus.Canonicalize(previousRaw);
         var context = new Context(root, previous, now) { Path = document.Path };
@@ -78,8 +85,7 @@ public sealed class ManifestTransitions
             root.SetString("status", context.Status);
         }
 
-        var newText = RawJson.Write(root);
-        var changed = context.Touch && !string.Equals(newText, RawJson.Write(before), StringComparison.Ordinal);
+        var changed = context.Touch && !RawJson.WritesSame(root, before);
         var update = new RunManifestUpdate
         {
             ManifestPath = document.Path,
@@ -94,7 +100,7 @@ public sealed class ManifestTransitions
             Description = context.Description,
             Note = changed ? context.Note : null,
         };
-        return new ManifestPlan(document, changed ? newText : document.OriginalText, changed, update, root);
+        return new ManifestPlan(document, changed ? RawJson.Write(root) : document.OriginalText, changed, update, root);
     }
 
     private void ApplyJobState(Context c, SlurmJobState job)

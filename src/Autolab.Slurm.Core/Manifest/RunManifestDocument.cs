@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.Json;
@@ -14,6 +15,8 @@ public sealed class RunManifestDocument
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
+    private byte[]? _contentHash;
+
     private RunManifestDocument(string path, string originalText, RawObject root)
     {
         Path = path;
@@ -21,28 +24,69 @@ public sealed class RunManifestDocument
         Root = root;
     }
 
+    /// <summary>SHA-256 of the text as UTF-8 (the file's bytes, when it was read from one).</summary>
+    public byte[] ContentHash => _contentHash ??= HashOf(OriginalText);
+
     public string Path { get; }
 
     public string OriginalText { get; }
 
+    /// <summary>The tree as read: never changed (transitions work on a copy, and compare the copy with it).</summary>
     public RawObject Root { get; }
 
     public static RunManifestDocument Load(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
-        string text;
+        var bytes = ReadBytes(full);
+        var document = Parse(full, Decode(full, bytes));
+        document._contentHash = SHA256.HashData(bytes);
+        return document;
+    }
+
+    /// <summary>
+    /// Whether the file still holds exactly this document's text, read in pieces (a large manifest is not
+    /// read whole again to learn that nobody changed it). False when it differs or cannot be read.
+    /// </summary>
+    public bool FileStillMatches()
+    {
         try
         {
-            text = StrictUtf8.GetString(File.ReadAllBytes(full));
+            using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
+            return SHA256.HashData(stream).AsSpan().SequenceEqual(ContentHash);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or EncoderFallbackException)
         {
-            throw new AutolabException(
-                ErrorIds.ManifestNotFound,
-                AutolabErrorCategory.ObjectNotFound,
-                $"The run manifest '{full}' does not exist. Check the path, or run the launch stage first so it writes the manifest.",
-                full,
-                ex);
+            return false;
+        }
+    }
+
+    private static byte[] HashOf(string text)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[StrictUtf8.GetMaxByteCount(8192)];
+        var encoder = StrictUtf8.GetEncoder();
+        for (var at = 0; at < text.Length; at += 8192)
+        {
+            var chunk = text.AsSpan(at, Math.Min(8192, text.Length - at));
+            var count = encoder.GetBytes(chunk, buffer, flush: at + chunk.Length >= text.Length);
+            hash.AppendData(buffer, 0, count);
+        }
+
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>The manifest's text, with the errors <see cref="Load"/> gives for a missing or unreadable file.</summary>
+    public static string ReadText(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        return Decode(full, ReadBytes(full));
+    }
+
+    private static string Decode(string full, byte[] bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
         }
         catch (DecoderFallbackException ex)
         {
@@ -50,6 +94,23 @@ public sealed class RunManifestDocument
                 ErrorIds.ManifestInvalidJson,
                 AutolabErrorCategory.InvalidData,
                 $"The run manifest '{full}' is not UTF-8 text ({ex.Message}). Restore it from version control or rewrite it as UTF-8 JSON.",
+                full,
+                ex);
+        }
+    }
+
+    private static byte[] ReadBytes(string full)
+    {
+        try
+        {
+            return File.ReadAllBytes(full);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new AutolabException(
+                ErrorIds.ManifestNotFound,
+                AutolabErrorCategory.ObjectNotFound,
+                $"The run manifest '{full}' does not exist. Check the path, or run the launch stage first so it writes the manifest.",
                 full,
                 ex);
         }
@@ -62,8 +123,6 @@ public sealed class RunManifestDocument
                 full,
                 ex);
         }
-
-        return Parse(full, text);
     }
 
     public static RunManifestDocument Parse(string path, string text)

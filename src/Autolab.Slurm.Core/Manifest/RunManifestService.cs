@@ -83,10 +83,10 @@ public sealed class RunManifestService
         var full = Path.GetFullPath(manifestPath);
         var lockPath = FileLock.LockPathFor(AtomicFile.ResolveTarget(full), repositoryRoot);
         using var held = FileLock.Acquire(lockPath, LockTimeout, $"the run manifest '{full}'", cancellationToken);
-        var current = RunManifestDocument.Load(full);
-        if (plan is null || !string.Equals(current.OriginalText, plan.Document.OriginalText, StringComparison.Ordinal))
+        // A file unchanged since the plan was made (the usual case) is only hashed, not read and parsed again.
+        if (plan is null || !string.Equals(plan.Document.Path, full, StringComparison.Ordinal) || !plan.Document.FileStillMatches())
         {
-            plan = PlanFor(current, input, schemaPath);
+            plan = PlanFor(RunManifestDocument.Load(full), input, schemaPath);
         }
 
         AtomicFile.RemoveStaleTemps(full);

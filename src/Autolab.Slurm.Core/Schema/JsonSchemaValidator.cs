@@ -65,13 +65,142 @@ public static class JsonSchemaValidator
     }
 
     /// <summary>Validation messages (empty when valid), one per problem, each with its JSON path.</summary>
-    public static IReadOnlyList<string> Validate(JsonSchema schema, RawNode document)
+    public static IReadOnlyList<string> Validate(JsonSchema schema, RawNode document) => Validate(schema, document, prune: true);
+
+    /// <summary>With <paramref name="prune"/> false the whole document is converted (what tests compare the pruned validation with).</summary>
+    internal static IReadOnlyList<string> Validate(JsonSchema schema, RawNode document, bool prune)
     {
-        var errors = Validator.Validate(ToJToken(document), schema, SchemaType.JsonSchema);
+        var errors = Validator.Validate(prune ? ToJToken(document, new[] { schema }) : ToJToken(document), schema, SchemaType.JsonSchema);
         var messages = new List<string>();
         Flatten(errors, messages, 0);
         return messages;
     }
+
+    /// <summary>
+    /// Converts the tree for validation, leaving out what no schema can look at. <paramref name="schemas"/> are
+    /// every schema that may apply to <paramref name="node"/> (the ones reached through $ref, allOf, anyOf, oneOf,
+    /// not and the lowered if/then/else are all included, whichever branch would be taken). A member's value is
+    /// replaced by null when none of them constrains it (it is named by no properties and matched by no
+    /// patternProperties, and additionalProperties allows anything): the lowered keyword set cannot see such a
+    /// value, so the result is the same, and a large manifest's bulk (pulled_paths, metrics) is never copied.
+    /// Below an enum or uniqueItems, which compare whole values, everything is kept.
+    /// </summary>
+    private static JToken ToJToken(RawNode node, IReadOnlyCollection<JsonSchema> schemas)
+    {
+        var applying = Expand(schemas);
+        if (applying.Any(s => s.Enumeration.Count > 0 || s.UniqueItems))
+        {
+            return ToJToken(node);
+        }
+
+        switch (node)
+        {
+            case RawObject obj:
+                {
+                    var result = new JObject();
+                    foreach (var property in obj.Properties)
+                    {
+                        var member = MemberSchemas(applying, property.Name);
+                        result[property.Name] = member is null ? JValue.CreateNull() : ToJToken(property.Value, member);
+                    }
+
+                    return result;
+                }
+
+            case RawArray array:
+                {
+                    var items = applying.Where(s => s.Item is not null).Select(s => s.Item!).ToArray();
+                    return items.Length == 0 || Expand(items).All(IsUnconstrained)
+                        ? new JArray(array.Items.Select(_ => JValue.CreateNull()))
+                        : new JArray(array.Items.Select(item => ToJToken(item, items)));
+                }
+
+            default:
+                return ToJToken(node);
+        }
+    }
+
+    /// <summary>The schemas that may apply to member <paramref name="name"/> of an object; null when none constrains its value.</summary>
+    private static List<JsonSchema>? MemberSchemas(IReadOnlyCollection<JsonSchema> applying, string name)
+    {
+        var member = new List<JsonSchema>();
+        foreach (var schema in applying)
+        {
+            if (schema.Properties.TryGetValue(name, out var named))
+            {
+                member.Add(named);
+            }
+
+            // Every pattern is taken as matching: a superset only keeps more of the document.
+            member.AddRange(schema.PatternProperties.Values);
+            // additionalProperties false refuses the key whatever its value; a schema refuses or checks the value.
+            if (!schema.Properties.ContainsKey(name) && schema.AdditionalPropertiesSchema is { } additional)
+            {
+                member.Add(additional);
+            }
+        }
+
+        return member.Count == 0 || Expand(member).All(IsUnconstrained) ? null : member;
+    }
+
+    /// <summary>The schemas together with every schema they reach at the same place in the document.</summary>
+    private static List<JsonSchema> Expand(IEnumerable<JsonSchema> schemas)
+    {
+        var seen = new HashSet<JsonSchema>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<JsonSchema>(schemas);
+        var result = new List<JsonSchema>();
+        while (pending.Count > 0)
+        {
+            var schema = pending.Pop();
+            if (!seen.Add(schema))
+            {
+                continue;
+            }
+
+            result.Add(schema);
+            if (schema.Reference is { } reference)
+            {
+                pending.Push(reference);
+            }
+
+            if (schema.Not is { } not)
+            {
+                pending.Push(not);
+            }
+
+            foreach (var child in schema.AllOf.Concat(schema.AnyOf).Concat(schema.OneOf))
+            {
+                pending.Push(child);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Whether the schema accepts every value: none of the keywords the compiler sets is present.</summary>
+    private static bool IsUnconstrained(JsonSchema s) =>
+        s.Type == JsonObjectType.None
+        && s.Enumeration.Count == 0
+        && s.RequiredProperties.Count == 0
+        && s.Properties.Count == 0
+        && s.PatternProperties.Count == 0
+        && s.AllowAdditionalProperties
+        && s.AdditionalPropertiesSchema is null
+        && s.Item is null
+        && s.AllOf.Count == 0
+        && s.AnyOf.Count == 0
+        && s.OneOf.Count == 0
+        && s.Not is null
+        && s.Reference is null
+        && s.MinLength is null
+        && s.MaxLength is null
+        && s.Minimum is null
+        && s.Maximum is null
+        && s.MultipleOf is null
+        && s.Pattern is null
+        && s.MinItems == 0
+        && s.MaxItems == 0
+        && !s.UniqueItems;
 
     /// <summary>
     /// Converts the text-preserving tree to a Newtonsoft token for validation. An integral number

@@ -211,6 +211,64 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
     }
 
     /// <summary>
+    /// One READDIR per folder that holds several of the files (what the listing did, so a bulk stream's check
+    /// costs no more than its listing), and a stat of each other file (following a symlink, as a download does).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken)
+    {
+        var found = new ConcurrentDictionary<string, SourceEntry>(StringComparer.Ordinal);
+        var client = _session.RentSftp();
+        try
+        {
+            var folders = relativePaths.Distinct(StringComparer.Ordinal).GroupBy(p => p.LastIndexOf('/') is var cut and >= 0 ? p[..cut] : string.Empty, StringComparer.Ordinal);
+            await Parallel.ForEachAsync(
+                folders,
+                new ParallelOptions { MaxDegreeOfParallelism = ListingConcurrency, CancellationToken = cancellationToken },
+                async (folder, token) =>
+                {
+                    var pending = folder.ToHashSet(StringComparer.Ordinal);
+                    if (pending.Count >= StatByListing)
+                    {
+                        var prefix = folder.Key.Length == 0 ? string.Empty : folder.Key + "/";
+                        await foreach (var file in client.ListDirectoryAsync(folder.Key.Length == 0 ? _root : _root + "/" + folder.Key, token).ConfigureAwait(false))
+                        {
+                            // READDIR gives lstat's view: a link among the files is asked for on its own below.
+                            if (file.IsRegularFile && pending.Remove(prefix + file.Name))
+                            {
+                                found[prefix + file.Name] = ToEntry(file, prefix + file.Name);
+                            }
+                        }
+                    }
+
+                    foreach (var relative in pending)
+                    {
+                        try
+                        {
+                            // The path is made canonical on the server first (REALPATH follows links).
+                            var attributes = await client.GetAttributesAsync(_root + "/" + relative, token).ConfigureAwait(false);
+                            if (attributes.IsRegularFile)
+                            {
+                                found[relative] = new SourceEntry(relative, SourceEntryKind.File, attributes.Size, new DateTimeOffset(DateTime.SpecifyKind(attributes.LastWriteTimeUtc, DateTimeKind.Utc)));
+                            }
+                        }
+                        catch (SftpPathNotFoundException)
+                        {
+                        }
+                    }
+                }).ConfigureAwait(false);
+        }
+        finally
+        {
+            _session.ReturnSftp(client);
+        }
+
+        return found;
+    }
+
+    /// <summary>From this many files in one folder on, one READDIR checks them all.</summary>
+    private const int StatByListing = 4;
+
+    /// <summary>
     /// Streams the files in one GNU tar over an exec channel: <c>tar -C root --null --no-recursion -T - -cf -</c>
     /// with the NUL-separated names on stdin (every token POSIX-quoted; the names never reach a command line).
     /// Only names that were asked for, with the listed size, are delivered; anything else is ignored.
@@ -253,7 +311,8 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
                 while ((entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false)) is not null)
                 {
                     var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
-                    if (entry.DataStream is null
+                    // An empty file has no data stream: it is delivered all the same.
+                    if ((entry.DataStream is null && entry.Length != 0)
                         || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)
                         || !wanted.TryGetValue(name, out var listed)
                         || entry.Length != listed.Size
@@ -268,7 +327,10 @@ public sealed class SftpArtifactSource : IArtifactSource, IBulkArtifactSource
                     var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
                     try
                     {
-                        await entry.DataStream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                        if (length > 0)
+                        {
+                            await entry.DataStream!.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                        }
                     }
                     catch
                     {

@@ -149,7 +149,14 @@ public sealed class SyncRunArtifactsCommand : SshCmdlet
                 Emit(new ArtifactSyncResult { ManifestPath = path, RunId = manifest.RunId, Destination = RelativeRunDirectory(plan.Request) });
                 return;
             case SyncSourceKind.SharedFilesystem:
-                if (TryRunSync(plan, () => engine.VerifyInPlace(plan.Request, CancellationToken), out var verified))
+                // Verifying reads only; removing a terminal run's leftover partials is a change, so it is asked for.
+                var leftovers = ArtifactSyncEngine.LeftoverPartials(plan.Request);
+                var remove = leftovers.Count > 0 && ShouldProcess(
+                    plan.Request.RunDirectory,
+                    string.Create(CultureInfo.InvariantCulture, $"Remove {leftovers.Count} leftover partial download(s) of the terminal run: ")
+                        + string.Join(", ", leftovers.Take(10).Select(p => Path.GetRelativePath(plan.Request.RunDirectory, p)))
+                        + (leftovers.Count > 10 ? ", ..." : string.Empty));
+                if (TryRunSync(plan, () => engine.VerifyInPlace(plan.Request, remove ? leftovers : Array.Empty<string>(), CancellationToken), out var verified))
                 {
                     Emit(verified);
                 }

@@ -65,6 +65,38 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         Assert.Empty(_f.PartialsUnderRunDirectory());
     }
 
+    /// <summary>Empty files (a job's .err, almost always) are artifacts like any other: pulled, dated, verified.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Pull_EmptyFiles_PulledVerifiedThenUnchanged(bool withSums)
+    {
+        _f.RemoteFile("job.err", Array.Empty<byte>());
+        _f.RemoteFile("logs/empty.log", Array.Empty<byte>());
+        _f.RemoteFile("job.out", "done\n");
+        if (withSums)
+        {
+            _f.RemoteFile("SHA256SUMS", $"{Sha(Array.Empty<byte>())}  job.err\n{Sha("done\n")}  job.out\n");
+        }
+
+        var result = Pull();
+
+        AssertOk(result);
+        var expected = new[] { R("job.err"), R("job.out"), R("logs/empty.log") }.Concat(withSums ? new[] { R("SHA256SUMS") } : Array.Empty<string>()).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, result.PulledPaths);
+        Assert.Equal(expected, result.VerifiedPaths);
+        Assert.Equal(0, new FileInfo(_f.Local("job.err")).Length);
+        Assert.Equal(0, new FileInfo(_f.Local("logs/empty.log")).Length);
+        Assert.Equal(SyncFixture.DefaultTime, File.GetLastWriteTimeUtc(_f.Local("job.err")));
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+
+        var second = Pull();
+
+        AssertOk(second);
+        Assert.Empty(second.PulledPaths);
+        Assert.Equal(expected, second.VerifiedPaths);
+    }
+
     [Fact]
     public void Pull_SecondTime_UnchangedSkippedButStillVerified()
     {
@@ -474,6 +506,36 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         Assert.Equal(300_000, progress.BytesDone);
     }
 
+    /// <summary>Partials that already hold the whole file (a stream cut before the source could confirm them) are confirmed in one batch and placed, not fetched again.</summary>
+    [Fact]
+    public void Pull_WholePartialsLeft_ConfirmedInOneBatchPlacedNotFetchedAgain()
+    {
+        var bytes = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var name in new[] { "a.bin", "b.bin", "sub/c.bin", "d.bin", "e.bin" })
+        {
+            bytes[name] = RandomBytes(3000, name.Length + name[0]);
+            _f.RemoteFile(name, bytes[name]);
+        }
+
+        foreach (var name in new[] { "a.bin", "b.bin", "sub/c.bin" })
+        {
+            var partial = _f.PartialPath(name, 3000, SyncFixture.DefaultTime);
+            Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+            File.WriteAllBytes(partial, bytes[name]);
+        }
+
+        var source = new RewritingSource(new LocalDirectorySource(_f.Remote.Path), _f.Remote.Path);
+
+        var result = Pull(source: source);
+
+        AssertOk(result);
+        Assert.Equal(bytes.Keys.Select(R).Order(StringComparer.Ordinal), result.PulledPaths);
+        Assert.Equal(2 * 3000, result.ByteCount);
+        Assert.Contains(new[] { "a.bin", "b.bin", "sub/c.bin" }, source.StatCalls);
+        Assert.All(bytes, kv => Assert.Equal(kv.Value, File.ReadAllBytes(_f.Local(kv.Key))));
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+    }
+
     [Fact]
     public void Pull_ResumeInSubfolder_OffsetPassedToSource()
     {
@@ -587,6 +649,30 @@ public sealed class ArtifactSyncEngineTests : IDisposable
         Assert.Contains("connection reset by peer", failure.Reason, StringComparison.Ordinal);
         Assert.False(File.Exists(_f.Local("x.bin")));
         Assert.Equal(3000, new FileInfo(_f.PartialPath("x.bin", bytes.Length, SyncFixture.DefaultTime)).Length);
+    }
+
+    /// <summary>A local -Source file overwritten in place (same size) while it is copied: a failure, never a torn file under its name.</summary>
+    [Fact]
+    public void Pull_LocalFileRewrittenInPlaceDuringCopy_FailsNothingUnderFinalName()
+    {
+        _f.RemoteFile("ckpt.pt", RandomBytes(2 * 1024 * 1024, 16));
+        _f.RemoteFile("metrics.json", "{}");
+        var rewriting = new RewritingSource(new LocalDirectorySource(_f.Remote.Path), _f.Remote.Path) { DuringCopy = { "ckpt.pt" }, RewriteAfterBytes = 256 * 1024 };
+
+        var result = Pull(source: rewriting);
+
+        Assert.Equal("failed", result.Status);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(R("ckpt.pt"), failure.Path);
+        Assert.Contains("changed on the source during the transfer", failure.Reason, StringComparison.Ordinal);
+        Assert.False(File.Exists(_f.Local("ckpt.pt")));
+        Assert.Equal(new[] { R("metrics.json") }, result.PulledPaths);
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+
+        var retry = Pull();
+
+        AssertOk(retry);
+        Assert.Equal(rewriting.NewContent["ckpt.pt"], File.ReadAllBytes(_f.Local("ckpt.pt")));
     }
 
     [Theory]
@@ -777,6 +863,19 @@ public sealed class ArtifactSyncEngineTests : IDisposable
     }
 
     [Fact]
+    public void VerifyInPlace_EmptyFilesWithAndWithoutSums_Verified()
+    {
+        _f.LocalFile("job.err", string.Empty);
+        _f.LocalFile("logs/empty.log", string.Empty);
+        _f.LocalFile("SHA256SUMS", $"{Sha(string.Empty)}  job.err\n");
+
+        var result = VerifyInPlace(_f.Request(terminal: true));
+
+        AssertOk(result);
+        Assert.Equal(new[] { R("SHA256SUMS"), R("job.err"), R("logs/empty.log") }, result.VerifiedPaths);
+    }
+
+    [Fact]
     public void VerifyInPlace_NoSums_OkAllFilesVerified()
     {
         _f.LocalFile("metrics.json", "{}");
@@ -851,6 +950,25 @@ public sealed class ArtifactSyncEngineTests : IDisposable
 
         Assert.Equal(!terminal, File.Exists(leftover));
         Assert.DoesNotContain(result.VerifiedPaths, p => p.EndsWith(ArtifactSyncEngine.PartSuffix, StringComparison.Ordinal));
+    }
+
+    /// <summary>-WhatIf: the removal is planned (and named) first, and only what the caller approved is removed.</summary>
+    [Fact]
+    public void VerifyInPlace_LeftoverPartialsNotApproved_KeptButPlanned()
+    {
+        _f.LocalFile("a.txt", "a");
+        var leftover = _f.Local("sub/.b.txt.3.1700000000" + ArtifactSyncEngine.PartSuffix);
+        Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
+        File.WriteAllText(leftover, "b");
+
+        var planned = ArtifactSyncEngine.LeftoverPartials(_f.Request(terminal: true));
+        using var cts = new CancellationTokenSource(Limit);
+        var result = _engine.VerifyInPlace(_f.Request(terminal: true), Array.Empty<string>(), cts.Token);
+
+        Assert.Equal(new[] { leftover }, planned);
+        Assert.Empty(ArtifactSyncEngine.LeftoverPartials(_f.Request(terminal: false)));
+        AssertOk(result);
+        Assert.True(File.Exists(leftover));
     }
 
     // ---- could not run -----------------------------------------------------------------------------

@@ -236,6 +236,9 @@ internal sealed class ScriptedSource : IArtifactSource
         }
     }
 
+    public Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, SourceEntry>>(_entries.Where(e => relativePaths.Contains(e.RelativePath)).ToDictionary(e => e.RelativePath, StringComparer.Ordinal));
+
     public void Dispose()
     {
     }
@@ -291,5 +294,151 @@ internal sealed class GatedSource : IArtifactSource
         await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
     }
 
+    public Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken) =>
+        _inner.StatAsync(relativePaths, cancellationToken);
+
     public void Dispose() => _inner.Dispose();
+}
+
+/// <summary>
+/// A real source (a local folder, or the real sshd over SFTP) whose files are rewritten in place at a chosen
+/// moment of the pull, the way a job that still writes a checkpoint would: same inode, same size, new bytes,
+/// a new mtime. The moment is chosen by the transfer itself, so the race is deterministic: for a file read
+/// with <see cref="IArtifactSource.CopyToAsync"/>, once <see cref="RewriteAfterBytes"/> of it have landed
+/// (the local write blocks until the rewrite is done, so the rest is read after it); for the bulk stream,
+/// when the first file of the stream is received. Everything else goes to the real source untouched.
+/// </summary>
+internal sealed class RewritingSource : IArtifactSource, IBulkArtifactSource
+{
+    private readonly IArtifactSource _inner;
+    private readonly string _root;
+    private readonly ConcurrentDictionary<string, byte> _rewritten = new(StringComparer.Ordinal);
+
+    public RewritingSource(IArtifactSource inner, string localRoot)
+    {
+        _inner = inner;
+        _root = localRoot;
+    }
+
+    /// <summary>Files rewritten while <see cref="IArtifactSource.CopyToAsync"/> reads them.</summary>
+    public HashSet<string> DuringCopy { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Files rewritten when the bulk stream delivers its first file.</summary>
+    public HashSet<string> DuringStream { get; } = new(StringComparer.Ordinal);
+
+    public long RewriteAfterBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>The content each rewritten file has now.</summary>
+    public ConcurrentDictionary<string, byte[]> NewContent { get; } = new(StringComparer.Ordinal);
+
+    public string Display => _inner.Display;
+
+    public int MaxConcurrency => _inner.MaxConcurrency;
+
+    public IReadOnlyList<SourceEntry> List(CancellationToken cancellationToken) => _inner.List(cancellationToken);
+
+    public SymlinkResolution Resolve(SourceEntry link, CancellationToken cancellationToken) => _inner.Resolve(link, cancellationToken);
+
+    public Task CopyToAsync(string relativePath, long offset, Stream destination, Action<long> progress, CancellationToken cancellationToken) =>
+        _inner.CopyToAsync(
+            relativePath,
+            offset,
+            DuringCopy.Contains(relativePath) ? new TripwireStream(destination, RewriteAfterBytes - offset, () => Rewrite(relativePath)) : destination,
+            progress,
+            cancellationToken);
+
+    /// <summary>The paths of every <see cref="IArtifactSource.StatAsync"/> call, one list per call.</summary>
+    public ConcurrentQueue<string[]> StatCalls { get; } = new();
+
+    public Task<IReadOnlyDictionary<string, SourceEntry>> StatAsync(IReadOnlyCollection<string> relativePaths, CancellationToken cancellationToken)
+    {
+        StatCalls.Enqueue(relativePaths.Order(StringComparer.Ordinal).ToArray());
+        return _inner.StatAsync(relativePaths, cancellationToken);
+    }
+
+    public Task<IReadOnlySet<string>> CopyManyAsync(IReadOnlyList<SourceEntry> entries, Func<SourceEntry, Stream, CancellationToken, Task> receive, CancellationToken cancellationToken) =>
+        ((IBulkArtifactSource)_inner).CopyManyAsync(
+            entries,
+            (entry, content, token) =>
+            {
+                foreach (var path in DuringStream)
+                {
+                    Rewrite(path);
+                }
+
+                return receive(entry, content, token);
+            },
+            cancellationToken);
+
+    /// <summary>Overwrites the file in place (no truncation, no new inode) with other bytes of the same length, once.</summary>
+    private void Rewrite(string relativePath)
+    {
+        if (!_rewritten.TryAdd(relativePath, 0))
+        {
+            return;
+        }
+
+        var full = Path.Combine(_root, relativePath);
+        var length = (int)new FileInfo(full).Length;
+        var bytes = SyncFixture.RandomBytes(length, relativePath.GetHashCode(StringComparison.Ordinal));
+        using (var stream = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+
+        NewContent[relativePath] = bytes;
+    }
+
+    public void Dispose() => _inner.Dispose();
+
+    /// <summary>A write-through stream that runs an action (synchronously, once) when the bytes written pass a mark.</summary>
+    private sealed class TripwireStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly Action _trip;
+        private long _left;
+        private bool _tripped;
+
+        public TripwireStream(Stream inner, long after, Action trip)
+        {
+            _inner = inner;
+            _left = after;
+            _trip = trip;
+        }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _inner.Length;
+
+        public override long Position { get => _inner.Position; set => throw new NotSupportedException(); }
+
+        public override void Flush() => _inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _left -= buffer.Length;
+            if (_left <= 0 && !_tripped)
+            {
+                _tripped = true;
+                _trip();
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
 }

@@ -225,6 +225,33 @@ public sealed class SftpLiveTests : IDisposable
         Assert.False(File.Exists(_f.Remote.Combine("pwned")));
     }
 
+    /// <summary>A 0-byte file in the stream is a file like any other (tar gives it no data stream).</summary>
+    [Fact]
+    public async Task CopyManyAsync_EmptyFiles_Delivered()
+    {
+        var entries = new List<SourceEntry>();
+        for (var i = 0; i < 10; i++)
+        {
+            var bytes = i % 2 == 0 ? Array.Empty<byte>() : Encoding.UTF8.GetBytes("content " + i);
+            _f.RemoteFile($"f{i}.err", bytes, T1);
+            entries.Add(new SourceEntry($"f{i}.err", SourceEntryKind.File, bytes.Length, new DateTimeOffset(T1)));
+        }
+
+        var received = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var delivered = await Source(_f.Remote.Path).CopyManyAsync(
+            entries,
+            async (entry, stream, token) =>
+            {
+                using var copy = new MemoryStream();
+                await stream.CopyToAsync(copy, token);
+                received[entry.RelativePath] = copy.Length;
+            },
+            CancellationToken.None);
+
+        Assert.Equal(entries.Select(e => e.RelativePath).Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
+        Assert.All(entries, e => Assert.Equal(e.Size, received[e.RelativePath]));
+    }
+
     /// <summary>A receive that throws must not leave the stream reader waiting on a full queue: the error comes back.</summary>
     [Fact]
     public async Task CopyManyAsync_ReceiveThrows_ErrorSurfacesNoHang()
@@ -373,6 +400,104 @@ public sealed class SftpLiveTests : IDisposable
         Assert.Equal(R("f4.txt"), Assert.Single(result.Failures).Path);
         Assert.False(File.Exists(_f.Local("f4.txt")));
         Assert.Equal(10, result.VerifiedPaths.Count);
+    }
+
+    /// <summary>Empty files one by one (few files) and in the bulk stream (many): pulled and verified, never a failure.</summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(12)]
+    public void Pull_EmptyFilesOverSftp_PulledAndVerified(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _f.RemoteFile($"job.err.{i}", i % 3 == 0 ? "not empty" : string.Empty, T1);
+        }
+
+        var result = Pull(Source(_f.Remote.Path));
+
+        AssertOk(result);
+        Assert.Equal(count, result.PulledPaths.Count);
+        Assert.Equal(result.PulledPaths, result.VerifiedPaths);
+        Assert.Equal(0, new FileInfo(_f.Local("job.err.1")).Length);
+        Assert.Equal(T1, File.GetLastWriteTimeUtc(_f.Local("job.err.1")));
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+    }
+
+    // ---- a remote file rewritten in place during the pull (RewritingSource makes the moment deterministic) ----
+
+    private static void AssertChangedDuringTransfer(ArtifactSyncResult result, params string[] names)
+    {
+        Assert.Equal("failed", result.Status);
+        Assert.Equal(names.Select(R).Order(StringComparer.Ordinal), result.Failures.Select(f => f.Path));
+        Assert.All(result.Failures, f => Assert.Contains("changed on the source during the transfer", f.Reason, StringComparison.Ordinal));
+        Assert.All(names, n => Assert.DoesNotContain(R(n), result.PulledPaths));
+        Assert.All(names, n => Assert.DoesNotContain(R(n), result.VerifiedPaths));
+    }
+
+    /// <summary>One big file over SFTP, overwritten (same size, new bytes) after its first MB landed.</summary>
+    [Fact]
+    public void Pull_FileRewrittenInPlaceDuringTransfer_FailsNeverUnderFinalNameNextPassGetsNewVersion()
+    {
+        _f.RemoteFile("ckpt.pt", RandomBytes(8 * 1024 * 1024, 51), T1);
+        var rewriting = new RewritingSource(Source(_f.Remote.Path), _f.Remote.Path) { DuringCopy = { "ckpt.pt" } };
+
+        var result = Pull(rewriting);
+
+        AssertChangedDuringTransfer(result, "ckpt.pt");
+        Assert.Contains("the download was discarded", Assert.Single(result.Failures).Reason, StringComparison.Ordinal);
+        Assert.False(File.Exists(_f.Local("ckpt.pt")), "a download of a file that changed meanwhile must not appear under its final name");
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+
+        var retry = Pull(Source(_f.Remote.Path));
+
+        AssertOk(retry);
+        Assert.Equal(rewriting.NewContent["ckpt.pt"], File.ReadAllBytes(_f.Local("ckpt.pt")));
+    }
+
+    /// <summary>Several files in parallel, two of them overwritten while they are read: only those two fail.</summary>
+    [Fact]
+    public void Pull_TwoOfThreeRewrittenDuringParallelTransfers_OnlyThoseFail()
+    {
+        var steady = RandomBytes(3 * 1024 * 1024, 52);
+        _f.RemoteFile("a.bin", RandomBytes(3 * 1024 * 1024, 53), T1);
+        _f.RemoteFile("b.bin", steady, T1);
+        _f.RemoteFile("c/d.bin", RandomBytes(3 * 1024 * 1024, 54), T1);
+        var rewriting = new RewritingSource(Source(_f.Remote.Path), _f.Remote.Path) { DuringCopy = { "a.bin", "c/d.bin" }, RewriteAfterBytes = 512 * 1024 };
+
+        var result = Pull(rewriting, _f.Request() with { ThrottleLimit = 4 });
+
+        AssertChangedDuringTransfer(result, "a.bin", "c/d.bin");
+        Assert.Equal(new[] { R("b.bin") }, result.PulledPaths);
+        Assert.Equal(steady, File.ReadAllBytes(_f.Local("b.bin")));
+        Assert.False(File.Exists(_f.Local("a.bin")));
+        Assert.False(File.Exists(_f.Local("c/d.bin")));
+        Assert.Empty(_f.PartialsUnderRunDirectory());
+    }
+
+    /// <summary>Many small files in one tar stream; one is overwritten once the stream has started.</summary>
+    [Fact]
+    public void Pull_FileRewrittenDuringBulkStream_OnlyThatOneFailsRestPulled()
+    {
+        var expected = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        for (var i = 0; i < 12; i++)
+        {
+            expected[$"out/f{i:D2}.json"] = RandomBytes(20_000 + i, 60 + i);
+            _f.RemoteFile($"out/f{i:D2}.json", expected[$"out/f{i:D2}.json"], T1);
+        }
+
+        var rewriting = new RewritingSource(Source(_f.Remote.Path), _f.Remote.Path) { DuringStream = { "out/f09.json" } };
+
+        var result = Pull(rewriting);
+
+        AssertChangedDuringTransfer(result, "out/f09.json");
+        Assert.Equal(11, result.PulledPaths.Count);
+        Assert.False(File.Exists(_f.Local("out/f09.json")));
+        foreach (var (name, bytes) in expected.Where(e => e.Key != "out/f09.json"))
+        {
+            Assert.Equal(bytes, File.ReadAllBytes(_f.Local(name)));
+        }
+
+        Assert.Empty(_f.PartialsUnderRunDirectory());
     }
 
     [Fact]
