@@ -17,7 +17,11 @@ public sealed record SacctRow(
     TimeSpan? Elapsed,
     string NodeList,
     string Partition,
-    string Cluster);
+    string Cluster)
+{
+    /// <summary>The job's restart count, where the installed sacct has the Restarts field (24.11 and later; 22.05 has not).</summary>
+    public int? Restarts { get; init; }
+}
 
 /// <summary>
 /// Parses sacct's parsable text. The job name is the only free-text field (a name may contain the '|'
@@ -29,11 +33,16 @@ public static class SacctParser
     /// <summary>The --format list every sacct call uses (each field checked against 22.05's --helpformat).</summary>
     public const string Format = "JobID,JobIDRaw,JobName,State,ExitCode,DerivedExitCode,Reason,Submit,Start,End,Elapsed,NodeList,Partition,Cluster";
 
-    private const int FieldCount = 14;
-    private const int RightOfName = 11;
+    /// <summary><see cref="Format"/> with the restart count, for a sacct that knows the field (24.11 and later).</summary>
+    public const string FormatWithRestarts = Format + ",Restarts";
 
-    public static List<SacctRow> Parse(string output, string commandLine)
+    public static List<SacctRow> Parse(string output, string commandLine) => Parse(output, commandLine, withRestarts: false);
+
+    /// <summary>Parses the output of <see cref="Format"/>, or of <see cref="FormatWithRestarts"/> when <paramref name="withRestarts"/>.</summary>
+    public static List<SacctRow> Parse(string output, string commandLine, bool withRestarts)
     {
+        var fieldCount = withRestarts ? 15 : 14;
+        var rightOfName = fieldCount - 3;
         // A row is about 100 characters: size the list once instead of regrowing it.
         var rows = new List<SacctRow>((output.Length / 96) + 1);
         var pool = new StringPool();
@@ -66,14 +75,14 @@ public static class SacctParser
                 count = FindBars(line, bars);
             }
 
-            if (count < FieldCount - 1)
+            if (count < fieldCount - 1)
             {
-                throw Invalid(commandLine, lineNumber, line.ToString(), $"expected {FieldCount} '|'-separated fields, found {count + 1}");
+                throw Invalid(commandLine, lineNumber, line.ToString(), $"expected {fieldCount} '|'-separated fields, found {count + 1}");
             }
 
-            // Fields 0,1 left of the name; the last 11 right of it (indices into the bar positions).
+            // Fields 0,1 left of the name; the last 11 (12 with Restarts) right of it (indices into the bar positions).
             var nameStart = bars[1] + 1;
-            var nameEnd = bars[count - RightOfName];
+            var nameEnd = bars[count - rightOfName];
             ReadOnlySpan<char> Field(int index, ReadOnlySpan<char> l, Span<int> b)
             {
                 var start = index == 0 ? 0 : b[index - 1] + 1;
@@ -81,7 +90,7 @@ public static class SacctParser
                 return l[start..end];
             }
 
-            var right = count - RightOfName; // bar index before field "State"
+            var right = count - rightOfName; // bar index before field "State"
             var jobId = Field(0, line, bars).ToString();
             if (jobId.Length == 0)
             {
@@ -103,7 +112,10 @@ public static class SacctParser
                 SlurmText.ParseElapsed(Field(right + 8, line, bars)),
                 pool.Get(Field(right + 9, line, bars)),
                 pool.Get(Field(right + 10, line, bars)),
-                pool.Get(Field(right + 11, line, bars))));
+                pool.Get(Field(right + 11, line, bars)))
+            {
+                Restarts = withRestarts && int.TryParse(Field(right + 12, line, bars), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var restarts) ? restarts : null,
+            });
         }
 
         return rows;

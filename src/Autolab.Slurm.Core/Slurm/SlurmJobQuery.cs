@@ -6,6 +6,24 @@ using Autolab.Slurm.Execution;
 
 namespace Autolab.Slurm.Slurm;
 
+/// <summary>
+/// Which optional fields the sacct at each location (this machine, a login node) knows: Restarts exists in
+/// 24.11 and later, not in 22.05 (which refuses the whole call with "Invalid field requested"). Learnt from
+/// the first call of the process (the field is asked for; a refusal is remembered and that call made again
+/// without it), then reused: a query never costs an extra call to find out.
+/// </summary>
+public sealed class SacctFieldCache
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _restarts = new(StringComparer.Ordinal);
+
+    public static SacctFieldCache Shared { get; } = new();
+
+    /// <summary>True or false once learnt for <paramref name="location"/>; null before.</summary>
+    public bool? KnowsRestarts(string location) => _restarts.TryGetValue(location, out var known) ? known : null;
+
+    public void Learn(string location, bool knowsRestarts) => _restarts[location] = knowsRestarts;
+}
+
 /// <summary>One id to look up, with what its manifest knows (cluster, submission time).</summary>
 public sealed record JobRequest(SlurmJobId Id, string? ManifestPath = null, string? Cluster = null, DateTimeOffset? SubmittedAt = null);
 
@@ -54,6 +72,9 @@ public sealed class SlurmJobQuery
         _clock = clock;
     }
 
+    /// <summary>What each location's sacct knows (shared by the process; a test gives its own).</summary>
+    public SacctFieldCache Fields { get; init; } = SacctFieldCache.Shared;
+
     /// <summary>Per-command timeout; a command past it is killed (with its process tree) and its ids fail with SchedulerTimeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -100,7 +121,10 @@ public sealed class SlurmJobQuery
     }
 
     /// <summary>The sacct command for these ids (exposed for tests and benchmarks).</summary>
-    public static CommandSpec SacctCommand(IEnumerable<string> ids, string? cluster, TimeSpan window)
+    public static CommandSpec SacctCommand(IEnumerable<string> ids, string? cluster, TimeSpan window) => SacctCommand(ids, cluster, window, withRestarts: false);
+
+    /// <summary>The sacct command for these ids, asking for the restart count too when <paramref name="withRestarts"/>.</summary>
+    public static CommandSpec SacctCommand(IEnumerable<string> ids, string? cluster, TimeSpan window, bool withRestarts)
     {
         var arguments = new List<string> { "--parsable2", "--noheader", "--allocations" };
         if (cluster is not null)
@@ -111,7 +135,7 @@ public sealed class SlurmJobQuery
         var seconds = Math.Max(60, (long)Math.Ceiling(window.TotalSeconds));
         arguments.Add("--starttime");
         arguments.Add(string.Create(CultureInfo.InvariantCulture, $"now-{seconds}seconds"));
-        arguments.Add("--format=" + SacctParser.Format);
+        arguments.Add("--format=" + (withRestarts ? SacctParser.FormatWithRestarts : SacctParser.Format));
         arguments.Add("--jobs=" + string.Join(',', ids));
         return new CommandSpec("sacct", arguments)
         {
@@ -121,10 +145,14 @@ public sealed class SlurmJobQuery
         };
     }
 
-    /// <summary>The one squeue command: all of the user's jobs the controller knows, one line per array task.</summary>
+    /// <summary>
+    /// The one squeue command: every job the controller knows, whoever submitted it (a colleague's job in a
+    /// shared repository included), one line per array task. Not a --jobs list: one id the controller has
+    /// forgotten fails the whole call on 22.05, and malformed ones on 26.05.
+    /// </summary>
     public static CommandSpec SqueueCommand(string? cluster)
     {
-        var arguments = new List<string> { "--noheader", "--array", "--states=all", "--me" };
+        var arguments = new List<string> { "--noheader", "--array", "--states=all" };
         if (cluster is not null)
         {
             arguments.Add("--clusters=" + cluster);
@@ -163,12 +191,27 @@ public sealed class SlurmJobQuery
         for (var offset = 0; offset < ids.Count; offset += MaxIdsPerSacct)
         {
             var chunk = ids.Skip(offset).Take(MaxIdsPerSacct).ToList();
-            var command = SacctCommand(chunk, cluster, window);
+            var withRestarts = Fields.KnowsRestarts(_runner.Location) ?? true;
+            var command = SacctCommand(chunk, cluster, window, withRestarts);
             commands.Add(command.Display);
             AutolabException? error = null;
             try
             {
                 var result = Run(command, cancellationToken);
+                if (withRestarts && result.ExitCode != 0 && result.StandardError.Contains("Invalid field requested", StringComparison.OrdinalIgnoreCase))
+                {
+                    // This sacct has no Restarts (22.05): remember it for the process and ask again without it.
+                    Fields.Learn(_runner.Location, knowsRestarts: false);
+                    withRestarts = false;
+                    command = SacctCommand(chunk, cluster, window, withRestarts: false);
+                    commands.Add(command.Display);
+                    result = Run(command, cancellationToken);
+                }
+                else if (result.ExitCode == 0)
+                {
+                    Fields.Learn(_runner.Location, withRestarts);
+                }
+
                 if (result.ExitCode != 0)
                 {
                     if (result.StandardError.Contains("accounting storage is disabled", StringComparison.OrdinalIgnoreCase))
@@ -179,9 +222,15 @@ public sealed class SlurmJobQuery
 
                     error = Unavailable(result, command);
                 }
+                else if (string.IsNullOrWhiteSpace(result.StandardOutput) && !string.IsNullOrWhiteSpace(result.StandardError))
+                {
+                    // sacct exited 0 but said why it printed nothing (slurmdbd unreachable, a protocol error):
+                    // that is a failed call, not "no such job" (which prints nothing and no error).
+                    error = Unavailable(result, command);
+                }
                 else
                 {
-                    sacctRows.AddRange(SacctParser.Parse(result.StandardOutput, command.ShortDisplay));
+                    sacctRows.AddRange(SacctParser.Parse(result.StandardOutput, command.ShortDisplay, withRestarts));
                 }
             }
             catch (AutolabException ex)
@@ -405,14 +454,14 @@ public sealed class SlurmJobQuery
     {
         var (baseId, keys) = KeysOf(row.JobId);
         return new Component(row.JobId, baseId, row.JobIdRaw, row.Name, row.State, row.ExitCode, row.DerivedExitCode,
-            SlurmText.NullIfNone(row.Reason), null, row.Submit, row.Start, row.End, row.Elapsed,
+            SlurmText.NullIfNone(row.Reason), row.Restarts, row.Submit, row.Start, row.End, row.Elapsed,
             SlurmText.NullIfNone(row.NodeList), SlurmText.NullIfNone(row.Partition), SlurmText.NullIfNone(row.Cluster), JobSource.Sacct, keys);
     }
 
     private static Component FromSqueue(SqueueRow row)
     {
         var (baseId, keys) = KeysOf(row.JobArrayId);
-        return new Component(row.JobArrayId, baseId, row.JobId, row.Name, row.State, null, null,
+        return new Component(row.JobArrayId, baseId, row.JobId, row.Name, row.State, row.ExitCode, null,
             SlurmText.NullIfNone(row.Reason), row.Restarts, row.Submit, row.Start, row.End, row.TimeUsed,
             SlurmText.NullIfNone(row.NodeList), SlurmText.NullIfNone(row.Partition), SlurmText.NullIfNone(row.Cluster), JobSource.Squeue, keys);
     }
@@ -566,7 +615,11 @@ public sealed class SlurmJobQuery
         var rule = _states.Find(primary.RawState);
         var status = rule?.Status ?? JobStatus.Unknown;
         var terminal = rule?.Terminal ?? false;
-        var (code, signal) = SlurmText.ParseExitCode(sacct?.ExitCode ?? string.Empty);
+        // The exit code comes from the tool whose state is reported: a job only squeue knows as FAILED has its
+        // code there (never a running sacct row's 0:0 beside a failed squeue state).
+        var (code, signal) = useSqueue
+            ? SlurmText.ParseSqueueExitCode(squeue!.ExitCode ?? string.Empty)
+            : SlurmText.ParseExitCode(sacct!.ExitCode ?? string.Empty);
         var source = useSqueue && !(sacct is not null && SlurmStateTable.BaseToken(sacct.RawState) == SlurmStateTable.BaseToken(squeue!.RawState))
             ? JobSource.Squeue
             : JobSource.Sacct;
@@ -588,7 +641,7 @@ public sealed class SlurmJobQuery
             ExitCode = terminal ? code : null,
             Signal = terminal ? signal : null,
             DerivedExitCode = terminal ? SlurmText.NullIfNone(sacct?.DerivedExitCode ?? string.Empty) : null,
-            Restarts = squeue?.Restarts,
+            Restarts = squeue?.Restarts ?? sacct?.Restarts,
             SubmitTime = sacct?.Submit ?? squeue?.Submit,
             // A job cancelled while pending shows its cancel time as StartTime in squeue, but no nodes.
             StartTime = useSqueue ? (started && squeue!.NodeList is not null ? squeue.Start : null) : sacct!.Start,

@@ -85,6 +85,27 @@ public static class SlurmText
         return (code, signal);
     }
 
+    /// <summary>
+    /// squeue's exit_code: <c>code:signal</c> (24.11 and later, like sacct's ExitCode), or the raw wait status
+    /// (22.05: 768 is exit 3; 9 is signal 9 with no exit code). Null for an empty or unreadable field.
+    /// </summary>
+    public static (int? Code, int? Signal) ParseSqueueExitCode(ReadOnlySpan<char> text)
+    {
+        var value = text.Trim();
+        if (value.Contains(':'))
+        {
+            return ParseExitCode(value);
+        }
+
+        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status))
+        {
+            return (null, null);
+        }
+
+        // POSIX wait status: the exit code in bits 8-15, the terminating signal in bits 0-6.
+        return ((status >> 8) & 0xFF, status & 0x7F);
+    }
+
     /// <summary>Text that means "no value" in Slurm output becomes null.</summary>
     public static string? NullIfNone(string text) =>
         text.Length == 0 || text is "None" or "N/A" or "(null)" or "None assigned" ? null : text;

@@ -17,6 +17,7 @@ public sealed record SqueueRow(
     string HetJobOffset,
     string ArrayJobId,
     string ArrayTaskId,
+    string ExitCode,
     string Cluster,
     string Name);
 
@@ -27,14 +28,16 @@ public sealed record SqueueRow(
 public static class SqueueParser
 {
     /// <summary>
-    /// The field list (checked against 22.05's man page: 22.05 has no --helpformat for squeue).
-    /// exit_code is deliberately absent: squeue prints a raw wait status that is not stable.
+    /// The field list (checked against 22.05's man page: 22.05 has no --helpformat for squeue; 24.11's and
+    /// 26.05's list them all). exit_code is what a failed job that sacct does not know yet is recorded with:
+    /// 22.05 prints the raw wait status (768 for exit 3), 24.11 and later <c>code:signal</c>; see
+    /// <see cref="SlurmText.ParseSqueueExitCode"/>.
     /// </summary>
     public static readonly string[] Fields =
     {
         "JobArrayID", "JobID", "State", "Reason", "RestartCnt", "SubmitTime", "StartTime", "EndTime",
         "TimeUsed", "NodeList", "Partition", "HetJobID", "HetJobOffset", "ArrayJobID", "ArrayTaskID",
-        "Cluster", "Name",
+        "exit_code", "Cluster", "Name",
     };
 
     public static string Format => string.Join(',', Fields.Select(f => f + ":|"));
@@ -83,6 +86,7 @@ public static class SqueueParser
                 fields[13],
                 fields[14],
                 fields[15],
+                fields[16],
                 name));
         }
 

@@ -116,16 +116,24 @@ public sealed class LiveClusterTests : IDisposable
     {
         // The last task holds the parent's raw id; when it ends first, sacct briefly prints one placeholder row
         // "<id>|<id>|allocation|COMPLETED" for the whole array while tasks 0 and 1 still run.
-        var id = _cluster.SubmitWrap("arr-long", "if [ \"$SLURM_ARRAY_TASK_ID\" = 2 ]; then true; else sleep 25; fi", "--array=0-2");
-        _cluster.Poll(id + "_2", s => s.Status == JobStatus.Completed, "task 2 completed");
-        _cluster.Poll(id + "_0", s => s.Status == JobStatus.Running, "task 0 running");
-
-        var watch = Stopwatch.StartNew();
+        // Tasks 0 and 1 run until the test opens their gate (not a sleep, which a loaded machine could outlast).
+        var gate = Path.Combine(Path.GetTempPath(), "axu-gate-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = _cluster.SubmitWrap("arr-long", $"if [ \"$SLURM_ARRAY_TASK_ID\" = 2 ]; then true; else while [ ! -e {gate} ]; do sleep 1; done; fi", "--array=0-2");
         var answers = new List<SlurmJobState>();
-        while (watch.Elapsed < TimeSpan.FromSeconds(10))
+        try
         {
-            answers.Add(Assert.Single(_cluster.Query(id).States).State);
-            Thread.Sleep(300);
+            _cluster.Poll(id + "_2", s => s.Status == JobStatus.Completed, "task 2 completed");
+            _cluster.Poll(id + "_0", s => s.Status == JobStatus.Running, "task 0 running");
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                answers.Add(Assert.Single(_cluster.Query(id).States).State);
+                Thread.Sleep(300);
+            }
+        }
+        finally
+        {
+            File.WriteAllText(gate, string.Empty);
         }
 
         var wrong = answers.Where(a => a.IsTerminal || a.Status != JobStatus.Running).Select(a => $"{a.Status}/{a.State}/{a.Tasks.Count} tasks").Distinct().ToList();

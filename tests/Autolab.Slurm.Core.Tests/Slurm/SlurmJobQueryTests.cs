@@ -18,7 +18,7 @@ public class SlurmJobQueryTests
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 4, 45, 30, TimeSpan.Zero);
 
     private const string SacctFormat = "--format=JobID,JobIDRaw,JobName,State,ExitCode,DerivedExitCode,Reason,Submit,Start,End,Elapsed,NodeList,Partition,Cluster";
-    private const string SqueueFormat = "--Format=JobArrayID:|,JobID:|,State:|,Reason:|,RestartCnt:|,SubmitTime:|,StartTime:|,EndTime:|,TimeUsed:|,NodeList:|,Partition:|,HetJobID:|,HetJobOffset:|,ArrayJobID:|,ArrayTaskID:|,Cluster:|,Name:|";
+    private const string SqueueFormat = "--Format=JobArrayID:|,JobID:|,State:|,Reason:|,RestartCnt:|,SubmitTime:|,StartTime:|,EndTime:|,TimeUsed:|,NodeList:|,Partition:|,HetJobID:|,HetJobOffset:|,ArrayJobID:|,ArrayTaskID:|,exit_code:|,Cluster:|,Name:|";
     private const long ThirtyDays = 30 * 86400;
 
     private static readonly string ControllerDown = Stderr("squeue", "real-controller-down").Trim();
@@ -183,7 +183,7 @@ public class SlurmJobQueryTests
         var job = Single(Run(runner, "18"), "18");
 
         var squeue = Assert.Single(runner.SqueueCalls);
-        Assert.Equal(new[] { "--noheader", "--array", "--states=all", "--me", SqueueFormat }, squeue.Arguments);
+        Assert.Equal(new[] { "--noheader", "--array", "--states=all", SqueueFormat }, squeue.Arguments);
         Assert.Equal(("PENDING", "PENDING", "pending", false), (job.State, job.RawState, job.Status, job.IsTerminal));
         Assert.Equal((JobSource.Squeue, "JobHeldUser", "hld"), (job.Source, job.Reason, job.Name));
         Assert.Equal(0, job.Restarts);
@@ -296,18 +296,18 @@ public class SlurmJobQueryTests
         "138|138|allocation|COMPLETED|0:0|0:0|None|1796101664|1796101665|1796101665|00:00:00|vm||autolab\n";
 
     private const string Squeue138 =
-        "138_2|138|COMPLETED|None|0|1796101664|1796101665|1796101665|0:00|vm|debug|N/A|N/A|138|2|autolab|axu-probe-arr|\n" +
-        "138_0|139|RUNNING|None|0|1796101664|1796101665|1796101785|0:02|vm|debug|N/A|N/A|138|0|autolab|axu-probe-arr|\n" +
-        "138_1|140|RUNNING|None|0|1796101664|1796101665|1796101785|0:02|vm|debug|N/A|N/A|138|1|autolab|axu-probe-arr|\n";
+        "138_2|138|COMPLETED|None|0|1796101664|1796101665|1796101665|0:00|vm|debug|N/A|N/A|138|2|0|autolab|axu-probe-arr|\n" +
+        "138_0|139|RUNNING|None|0|1796101664|1796101665|1796101785|0:02|vm|debug|N/A|N/A|138|0|0|autolab|axu-probe-arr|\n" +
+        "138_1|140|RUNNING|None|0|1796101664|1796101665|1796101785|0:02|vm|debug|N/A|N/A|138|1|0|autolab|axu-probe-arr|\n";
 
     // The same capture for job 141 (--array=0-2 --wrap true): every task done, sacct still on the placeholder.
     private const string PlaceholderSacct141 =
         "141|141|allocation|COMPLETED|0:0|0:0|None|1796101682|1796101682|1796101682|00:00:00|vm||autolab\n";
 
     private const string Squeue141 =
-        "141_0|142|COMPLETED|None|0|1796101682|1796101682|1796101682|0:00|vm|debug|N/A|N/A|141|0|autolab|axu-probe-arr2|\n" +
-        "141_1|143|COMPLETED|None|0|1796101682|1796101682|1796101682|0:00|vm|debug|N/A|N/A|141|1|autolab|axu-probe-arr2|\n" +
-        "141_2|141|COMPLETED|None|0|1796101682|1796101682|1796101682|0:00|vm|debug|N/A|N/A|141|2|autolab|axu-probe-arr2|\n";
+        "141_0|142|COMPLETED|None|0|1796101682|1796101682|1796101682|0:00|vm|debug|N/A|N/A|141|0|0|autolab|axu-probe-arr2|\n" +
+        "141_1|143|COMPLETED|None|0|1796101682|1796101682|1796101682|0:00|vm|debug|N/A|N/A|141|1|0|autolab|axu-probe-arr2|\n" +
+        "141_2|141|COMPLETED|None|0|1796101682|1796101682|1796101682|0:00|vm|debug|N/A|N/A|141|2|0|autolab|axu-probe-arr2|\n";
 
     [Fact]
     public void Query_ArrayParentWithOnlySacctPlaceholderWhileTasksRun_RunningNotCompleted()
@@ -736,7 +736,7 @@ public class SlurmJobQueryTests
     public void Query_Timeout_PassedToTheRunner()
     {
         var runner = new ReplayRunner { Sacct = _ => Reply.Sacct("real-mixed-1"), Squeue = _ => Reply.Squeue("real-mixed-1") };
-        var query = new SlurmJobQuery(runner, SlurmStateTable.Load(TestPaths.StateTable), new FixedClock(Now)) { Timeout = TimeSpan.FromSeconds(7) };
+        var query = new SlurmJobQuery(runner, SlurmStateTable.Load(TestPaths.StateTable), new FixedClock(Now)) { Timeout = TimeSpan.FromSeconds(7), Fields = runner.KnownFields() };
 
         query.Query(Requests("18"), null, CancellationToken.None);
 
@@ -851,7 +851,7 @@ public class SlurmJobQueryTests
         var result = NewQuery(runner).Query(new[] { new JobRequest(Id("13"), null, "autolab"), new JobRequest(Id("999999"), null, "autolab") }, null, CancellationToken.None);
 
         Assert.Equal(SacctArguments("13,999999", ThirtyDays, "autolab"), runner.SacctCalls.Single().Arguments);
-        Assert.Equal(new[] { "--noheader", "--array", "--states=all", "--me", "--clusters=autolab", SqueueFormat }, runner.SqueueCalls.Single().Arguments);
+        Assert.Equal(new[] { "--noheader", "--array", "--states=all", "--clusters=autolab", SqueueFormat }, runner.SqueueCalls.Single().Arguments);
         Assert.Equal(("TIMEOUT", "autolab"), (Single(result, "13").State, Single(result, "13").Cluster));
         Assert.Equal("autolab", Single(result, "999999").Cluster);
     }
@@ -921,11 +921,14 @@ public class SlurmJobQueryTests
     }
 
     [Fact]
-    public void SqueueCommand_Display_QuotesTheFormatLikeTheCapture()
+    public void SqueueCommand_Display_QuotesTheFormatLikeTheCaptureForEveryUser()
     {
-        var capture = CommandLine("squeue", "real-mixed-1").Replace("exit_code:|,", string.Empty, StringComparison.Ordinal);
+        // The capture asked for the user's own jobs (--me); the module asks for everyone's.
+        var capture = CommandLine("squeue", "real-mixed-1").Replace(" --me", string.Empty, StringComparison.Ordinal);
 
         Assert.Equal(capture, SlurmJobQuery.SqueueCommand(null).Display);
+        Assert.DoesNotContain("--me", SlurmJobQuery.SqueueCommand(null).Arguments);
+        Assert.DoesNotContain(SlurmJobQuery.SqueueCommand(null).Arguments, a => a.StartsWith("--user", StringComparison.Ordinal) || a.StartsWith("--jobs", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -960,7 +963,7 @@ public class SlurmJobQueryTests
 
     private static List<JobRequest> Requests(params string[] ids) => ids.SelectMany(SlurmJobId.ParseExpand).Select(i => new JobRequest(i)).ToList();
 
-    private static SlurmJobQuery NewQuery(ReplayRunner runner) => new(runner, SlurmStateTable.Load(TestPaths.StateTable), new FixedClock(Now));
+    private static SlurmJobQuery NewQuery(ReplayRunner runner) => new(runner, SlurmStateTable.Load(TestPaths.StateTable), new FixedClock(Now)) { Fields = runner.KnownFields() };
 
     private static JobQueryResult Run(ReplayRunner runner, params string[] ids) => NewQuery(runner).Query(Requests(ids), null, CancellationToken.None);
 

@@ -10,12 +10,6 @@ namespace Autolab.Slurm.Core.Tests.Slurm;
 /// </summary>
 internal static class SlurmFixture
 {
-    /// <summary>The squeue field the capture asked for that the module's <see cref="SqueueParser.Fields"/> leaves out.</summary>
-    public const string CapturedOnlyField = "exit_code";
-
-    /// <summary>Where <see cref="CapturedOnlyField"/> sits in the captured squeue lines (0-based; Cluster and Name follow it).</summary>
-    public const int CapturedOnlyFieldIndex = 15;
-
     /// <summary>Epoch seconds as the fixtures print them (SLURM_TIME_FORMAT=%s).</summary>
     public static DateTimeOffset Epoch(long seconds) => DateTimeOffset.FromUnixTimeSeconds(seconds);
 
@@ -51,35 +45,11 @@ internal static class SlurmFixture
         return commandLine[start..end].Split(',').Select(f => f.EndsWith(":|", StringComparison.Ordinal) ? f[..^2] : f).ToArray();
     }
 
-    /// <summary>
-    /// The captured squeue fixtures asked for <c>exit_code</c> as well (README "The commands"); the module's own
-    /// command does not (SqueueParser: the raw wait status is not stable). squeue prints exactly the fields it is
-    /// asked for, so dropping that one column gives what the module's command prints for the same jobs. Only the
-    /// fields before Name are fixed, and exit_code is one of them, so a '|' in a name is not touched.
-    /// </summary>
-    public static string DropCapturedOnlyField(string capturedOutput)
-    {
-        var lines = capturedOutput.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].Length == 0)
-            {
-                continue;
-            }
+    /// <summary>A captured squeue fixture: the capture asked for exactly the module's fields (exit_code included).</summary>
+    public static string SqueueAsModuleAsks(string name) => Text("squeue", name);
 
-            var fields = lines[i].Split('|').ToList();
-            fields.RemoveAt(CapturedOnlyFieldIndex);
-            lines[i] = string.Join('|', fields);
-        }
-
-        return string.Join('\n', lines);
-    }
-
-    /// <summary>A captured squeue fixture as the module's SqueueCommand would have printed it.</summary>
-    public static string SqueueAsModuleAsks(string name) => DropCapturedOnlyField(Text("squeue", name));
-
-    /// <summary>A synthetic squeue fixture (written in the captured shape) as the module's SqueueCommand would print it.</summary>
-    public static string SyntheticSqueueAsModuleAsks(string file) => DropCapturedOnlyField(Synthetic(file));
+    /// <summary>A synthetic squeue fixture (written in the captured shape).</summary>
+    public static string SyntheticSqueueAsModuleAsks(string file) => Synthetic(file);
 }
 
 /// <summary>What the replay runner answers to one command.</summary>
@@ -118,7 +88,14 @@ internal sealed class ReplayRunner : ICommandRunner
 
     public Func<CommandSpec, Reply>? Squeue { get; init; }
 
-    public string Location => "replay";
+    /// <summary>
+    /// Whether this sacct knows the Restarts field (24.11 and later). The 22.05 fixtures were captured
+    /// without it: asked for it, this runner answers as 22.05 did (exit 1, "Invalid field requested").
+    /// </summary>
+    public bool SacctKnowsRestarts { get; init; }
+
+    /// <summary>One location per runner: what a query learns about one test's sacct never leaks into another's.</summary>
+    public string Location { get; } = "replay-" + Guid.NewGuid().ToString("N")[..8];
 
     public IReadOnlyList<CommandSpec> Calls
     {
@@ -164,6 +141,11 @@ internal sealed class ReplayRunner : ICommandRunner
             throw new Xunit.Sdk.XunitException($"The query ran '{command.Display}', which this test does not expect.");
         }
 
+        if (command.Program == "sacct" && !SacctKnowsRestarts && command.Arguments.Any(a => a.StartsWith("--format=", StringComparison.Ordinal) && a.EndsWith(",Restarts", StringComparison.Ordinal)))
+        {
+            return new CommandResult(1, string.Empty, SlurmFixture.Stderr("sacct", "real-invalid-field"), TimeSpan.FromMilliseconds(3), command.Display);
+        }
+
         var reply = handler(command);
         if (reply.Throw is not null)
         {
@@ -171,6 +153,14 @@ internal sealed class ReplayRunner : ICommandRunner
         }
 
         return new CommandResult(reply.ExitCode, reply.Stdout, reply.Stderr, TimeSpan.FromMilliseconds(7), command.Display);
+    }
+
+    /// <summary>A field cache that already knows what this runner's sacct knows (the query asks the right fields at once).</summary>
+    public SacctFieldCache KnownFields()
+    {
+        var fields = new SacctFieldCache();
+        fields.Learn(Location, SacctKnowsRestarts);
+        return fields;
     }
 
     /// <summary>The ids of a sacct call's <c>--jobs=</c> argument.</summary>

@@ -7,12 +7,11 @@ namespace Autolab.Slurm.Core.Tests.Slurm;
 
 /// <summary>
 /// SqueueParser against every captured squeue fixture (Fixtures/squeue) and the synthetic ones. The capture
-/// asked for one field more than the module does (exit_code); <see cref="SlurmFixture.SqueueAsModuleAsks"/>
-/// removes it, and <see cref="Fields_CaptureAskedForTheModuleFieldsPlusExitCode"/> pins that relation.
+/// asked for exactly the module's fields (<see cref="Fields_CaptureAskedForExactlyTheModuleFields"/>).
 /// </summary>
 public class SqueueParserTests
 {
-    private const string Command = "env SLURM_TIME_FORMAT=%s squeue --noheader --array --states=all --me";
+    private const string Command = "env SLURM_TIME_FORMAT=%s squeue --noheader --array --states=all";
 
     /// <summary>Every captured squeue output: name, row count, first and last JobArrayID.</summary>
     public static TheoryData<string, int, string?, string?> RealFixtures => new()
@@ -51,14 +50,11 @@ public class SqueueParserTests
     }
 
     [Fact]
-    public void Fields_CaptureAskedForTheModuleFieldsPlusExitCode()
+    public void Fields_CaptureAskedForExactlyTheModuleFields()
     {
         foreach (var name in RealFixtures.Select(row => (string)row[0]))
         {
-            var captured = CapturedSqueueFields(CommandLine("squeue", name)).ToList();
-            Assert.Equal(CapturedOnlyField, captured[CapturedOnlyFieldIndex]);
-            captured.RemoveAt(CapturedOnlyFieldIndex);
-            Assert.Equal(SqueueParser.Fields, captured);
+            Assert.Equal(SqueueParser.Fields, CapturedSqueueFields(CommandLine("squeue", name)));
         }
     }
 
@@ -66,7 +62,7 @@ public class SqueueParserTests
     public void Format_EveryFieldUnpaddedWithPipeSuffix()
     {
         Assert.Equal(
-            "JobArrayID:|,JobID:|,State:|,Reason:|,RestartCnt:|,SubmitTime:|,StartTime:|,EndTime:|,TimeUsed:|,NodeList:|,Partition:|,HetJobID:|,HetJobOffset:|,ArrayJobID:|,ArrayTaskID:|,Cluster:|,Name:|",
+            "JobArrayID:|,JobID:|,State:|,Reason:|,RestartCnt:|,SubmitTime:|,StartTime:|,EndTime:|,TimeUsed:|,NodeList:|,Partition:|,HetJobID:|,HetJobOffset:|,ArrayJobID:|,ArrayTaskID:|,exit_code:|,Cluster:|,Name:|",
             SqueueParser.Format);
     }
 
@@ -198,7 +194,7 @@ public class SqueueParserTests
     {
         var captured = Synthetic(file);
 
-        var rows = SqueueParser.Parse(DropCapturedOnlyField(captured), Command);
+        var rows = SqueueParser.Parse(captured, Command);
 
         Assert.All(captured.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.Equal(18, l.Count(c => c == '|')));
         Assert.Equal(lastId, rows[^1].JobArrayId);
@@ -234,7 +230,7 @@ public class SqueueParserTests
     [Fact]
     public void Parse_NonNumericRestartCount_Null()
     {
-        var line = "13|13|RUNNING|None|N/A|1796100160|1796100160|1796100280|0:23|vm-3|debug|N/A|N/A|13|N/A|autolab|run|";
+        var line = "13|13|RUNNING|None|N/A|1796100160|1796100160|1796100280|0:23|vm-3|debug|N/A|N/A|13|N/A|0|autolab|run|";
 
         Assert.Null(Assert.Single(SqueueParser.Parse(line, Command)).Restarts);
     }
