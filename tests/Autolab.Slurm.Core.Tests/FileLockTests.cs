@@ -9,6 +9,7 @@ namespace Autolab.Slurm.Core.Tests;
 /// interface.md: LockTimeout when the ledger lock is not obtained in time; autolab-contract.md: lock
 /// files never live in docs/ (the ledger lock goes under .autolab/locks/).
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class FileLockTests : IDisposable
 {
     private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(300);
@@ -138,13 +139,69 @@ public sealed class FileLockTests : IDisposable
     }
 
     [Fact]
-    public void LockPathFor_NoRepository_NotBesideTheTarget()
+    public void LockPathFor_NoRepository_TheTargetsOwnFolderNoFileAnywhere()
     {
-        var ledger = _dir.Combine("docs", "slurm_job_list.md");
+        var manifest = _dir.Combine("outside", "run_manifest.json");
 
-        var lockPath = FileLock.LockPathFor(ledger, null);
+        var lockPath = FileLock.LockPathFor(manifest, null);
+        using (FileLock.Acquire(lockPath, Short, "m", CancellationToken.None))
+        {
+            Assert.Equal(Path.GetDirectoryName(manifest), lockPath);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(lockPath));
+            // Another writer of the same file waits: the folder is locked, not a file one user owns.
+            var ex = Assert.Throws<AutolabException>(() => FileLock.Acquire(lockPath, Short, "m", CancellationToken.None));
+            Assert.Equal(ErrorIds.LockTimeout, ex.ErrorId);
+        }
 
-        Assert.NotEqual(Path.GetDirectoryName(ledger), Path.GetDirectoryName(lockPath));
+        using var again = FileLock.Acquire(lockPath, Short, "m", CancellationToken.None);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "autolab-slurm-locks", Path.GetFileName(manifest))));
+    }
+
+    [Fact]
+    public void Acquire_GroupSharedRepository_LockFolderAndFileWritableByTheGroupWhateverTheUmask()
+    {
+        var autolab = _dir.Combine("shared", ".autolab");
+        Directory.CreateDirectory(autolab);
+        File.SetUnixFileMode(autolab, (UnixFileMode)Convert.ToInt32("2775", 8));
+        var lockPath = FileLock.LockPathFor(_dir.Combine("shared", "docs", "slurm_job_list.md"), _dir.Combine("shared"));
+
+        using (FileLock.Acquire(lockPath, Short, "ledger", CancellationToken.None))
+        {
+        }
+
+        var folder = File.GetUnixFileMode(Path.GetDirectoryName(lockPath)!);
+        Assert.True(folder.HasFlag(UnixFileMode.GroupWrite) && folder.HasFlag(UnixFileMode.SetGroup), $"lock folder mode {Convert.ToString((int)folder, 8)}");
+        var file = File.GetUnixFileMode(lockPath);
+        Assert.True(file.HasFlag(UnixFileMode.GroupRead) && file.HasFlag(UnixFileMode.GroupWrite), $"lock file mode {Convert.ToString((int)file, 8)}");
+    }
+
+    [Fact]
+    public void Acquire_PrivateRepository_LockFolderKeepsTheUmasksMode()
+    {
+        var autolab = _dir.Combine("private", ".autolab");
+        Directory.CreateDirectory(autolab);
+        File.SetUnixFileMode(autolab, (UnixFileMode)Convert.ToInt32("755", 8));
+        var lockPath = FileLock.LockPathFor(_dir.Combine("private", "docs", "slurm_job_list.md"), _dir.Combine("private"));
+
+        using (FileLock.Acquire(lockPath, Short, "ledger", CancellationToken.None))
+        {
+        }
+
+        Assert.False(File.GetUnixFileMode(Path.GetDirectoryName(lockPath)!).HasFlag(UnixFileMode.SetGroup));
+    }
+
+    [Fact]
+    public void Acquire_LocksFolderIsAFile_FileWriteFailedNamingIt()
+    {
+        Directory.CreateDirectory(_dir.Combine("repo", ".autolab"));
+        File.WriteAllText(_dir.Combine("repo", ".autolab", "locks"), "not a folder");
+        var lockPath = FileLock.LockPathFor(_dir.Combine("repo", "docs", "slurm_job_list.md"), _dir.Combine("repo"));
+
+        var ex = Assert.Throws<AutolabException>(() => FileLock.Acquire(lockPath, Short, "the ledger", CancellationToken.None));
+
+        Assert.Equal(ErrorIds.FileWriteFailed, ex.ErrorId);
+        Assert.Contains(_dir.Combine("repo", ".autolab", "locks"), ex.Message, StringComparison.Ordinal);
+        Assert.Contains("is a file", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

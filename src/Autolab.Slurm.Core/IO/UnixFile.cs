@@ -4,7 +4,8 @@ namespace Autolab.Slurm.IO;
 
 /// <summary>
 /// The few POSIX calls .NET does not expose: file owner (statx, whose layout is the same on every
-/// architecture, unlike struct stat), chown, and fsync of a directory so a rename survives a crash.
+/// architecture, unlike struct stat), chown, fsync of a directory so a rename survives a crash, and flock
+/// on a directory.
 /// </summary>
 /// <summary>S_IFMT values.</summary>
 public enum UnixFileType
@@ -92,7 +93,12 @@ internal static partial class UnixFile
             return;
         }
 
-        _ = Chown(path, o.Uid, o.Gid);
+        if (Chown(path, o.Uid, o.Gid) != 0 && current is { } now && now.Gid != o.Gid)
+        {
+            // Not root: the owner cannot be given away, but the group can be kept (a member may chgrp), which is
+            // what keeps a group-shared file writable for the group.
+            _ = Chown(path, uint.MaxValue, o.Gid);
+        }
     }
 
     public static void FsyncDirectory(string directory)
@@ -155,6 +161,41 @@ internal static partial class UnixFile
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
+
+    /// <summary>
+    /// Takes flock(2) LOCK_EX on a directory without waiting: the descriptor (to release with
+    /// <see cref="Unlock"/>), -1 while another process holds it, or throws for a directory that cannot be opened.
+    /// </summary>
+    public static int TryLockDirectory(string directory)
+    {
+        var fd = Open(directory, ORdOnly | ODirectory | OCloexec);
+        if (fd < 0)
+        {
+            throw new UnauthorizedAccessException($"open({directory}) failed with errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        if (Flock(fd, LockEx | LockNb) == 0)
+        {
+            return fd;
+        }
+
+        _ = Close(fd);
+        return -1;
+    }
+
+    public static void Unlock(int fd)
+    {
+        _ = Flock(fd, LockUn);
+        _ = Close(fd);
+    }
+
+    private const int OCloexec = 0x80000;
+    private const int LockEx = 2;
+    private const int LockNb = 4;
+    private const int LockUn = 8;
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(int fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);

@@ -104,6 +104,27 @@ public sealed class SshSession : IDisposable
 
     private ConnectionInfo BuildConnectionInfo()
     {
+        // The host first: a mistyped name must say so, not complain about keys it never got to use.
+        if (!System.Net.IPAddress.TryParse(Target.HostName, out _))
+        {
+            try
+            {
+                System.Net.Dns.GetHostAddresses(Target.HostName);
+            }
+            catch (SocketException ex)
+            {
+                throw new AutolabException(
+                    ErrorIds.SshConnectionFailed,
+                    AutolabErrorCategory.ConnectionError,
+                    $"Cannot connect to {Target}: the host name '{Target.HostName}' does not resolve ({ex.Message}). Check the name (or the HostName of the ssh config entry) and the network.",
+                    Target.ToString(),
+                    ex)
+                {
+                    Detail = $"the host name '{Target.HostName}' does not resolve",
+                };
+            }
+        }
+
         var methods = new List<AuthenticationMethod>();
         var keys = new List<IPrivateKeySource>();
         foreach (var keyFile in Target.KeyFiles)
