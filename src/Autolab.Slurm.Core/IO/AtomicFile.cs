@@ -80,12 +80,27 @@ public static class AtomicFile
             {
                 File.SetUnixFileMode(temp, m);
             }
+            else
+            {
+                // A new file in a group-shared folder is the group's to rewrite too, whatever the umask.
+                GroupShare.LikeParent(temp);
+            }
 
             UnixFile.CopyOwner(owner, temp);
             File.Move(temp, target, overwrite: true);
             UnixFile.FsyncDirectory(directory);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException ex)
+        {
+            TryDelete(temp);
+            throw new AutolabException(
+                ErrorIds.FileAccessDenied,
+                AutolabErrorCategory.PermissionDenied,
+                $"Could not write '{target}': this user may not create files in '{directory}' ({ex.Message}). The file was left as it was. In a repository shared by a group, let the group write the folder: chmod g+rwx,g+s '{directory}' (and chgrp <group> '{directory}').",
+                target,
+                ex);
+        }
+        catch (IOException ex)
         {
             TryDelete(temp);
             throw new AutolabException(
@@ -107,11 +122,36 @@ public static class AtomicFile
     /// </summary>
     public static void AppendLine(string path, string line)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        var bytes = Utf8NoBom.GetBytes(line + "\n");
-        stream.Write(bytes, 0, bytes.Length);
-        stream.Flush(flushToDisk: true);
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full)!;
+        try
+        {
+            if (!Directory.Exists(folder))
+            {
+                Directory.CreateDirectory(folder);
+                GroupShare.LikeParent(folder);
+            }
+
+            var created = !File.Exists(full);
+            using var stream = new FileStream(full, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            if (created)
+            {
+                GroupShare.LikeParent(full);
+            }
+
+            var bytes = Utf8NoBom.GetBytes(line + "\n");
+            stream.Write(bytes, 0, bytes.Length);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new AutolabException(
+                ErrorIds.FileAccessDenied,
+                AutolabErrorCategory.PermissionDenied,
+                $"Could not append to '{full}': this user may not write it ({ex.Message}). In a repository shared by a group, let the group write it: chmod g+rw '{full}' and chmod g+rwx,g+s '{folder}' (and chgrp <group> on both).",
+                full,
+                ex);
+        }
     }
 
     /// <summary>

@@ -140,30 +140,15 @@ public sealed class FileLock : IDisposable
     /// <summary>Opens (creating) a lock file; in a group-writable lock folder a file this process created gets the group write bit.</summary>
     private static FileStream OpenLockFile(string lockPath)
     {
-        var shared = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(Path.GetDirectoryName(lockPath)!) & UnixFileMode.GroupWrite) != 0;
         var stream = new FileStream(lockPath, new FileStreamOptions
         {
             Mode = FileMode.OpenOrCreate,
             Access = FileAccess.ReadWrite,
             Share = FileShare.None,
         });
-        if (shared && !OperatingSystem.IsWindows())
-        {
-            var mode = File.GetUnixFileMode(stream.SafeFileHandle);
-            const UnixFileMode Group = UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
-            if ((mode & Group) != Group)
-            {
-                try
-                {
-                    File.SetUnixFileMode(stream.SafeFileHandle, mode | Group);
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    // Only its owner may change the mode; the owner's own next lock will.
-                }
-            }
-        }
 
+        // Every time, not only when created: a lock a member made before (or under another umask) is mended by its owner.
+        GroupShare.LikeParent(lockPath);
         return stream;
     }
 
@@ -190,15 +175,7 @@ public sealed class FileLock : IDisposable
         try
         {
             Directory.CreateDirectory(folder);
-            var parent = Path.GetDirectoryName(folder);
-            if (!OperatingSystem.IsWindows() && parent is not null)
-            {
-                var parentMode = File.GetUnixFileMode(parent);
-                if ((parentMode & UnixFileMode.GroupWrite) != 0)
-                {
-                    File.SetUnixFileMode(folder, File.GetUnixFileMode(folder) | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.SetGroup);
-                }
-            }
+            GroupShare.LikeParent(folder);
         }
         catch (UnauthorizedAccessException ex)
         {

@@ -83,7 +83,13 @@ public sealed class JobLedgerService
         AtomicFile.RemoveStaleTemps(target);
         if (plan.Changed)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var folder = Path.GetDirectoryName(target)!;
+            if (!Directory.Exists(folder))
+            {
+                Directory.CreateDirectory(folder);
+                GroupShare.LikeParent(folder);
+            }
+
             AtomicFile.WriteAllText(target, plan.Edit!.NewText);
         }
 

@@ -1,0 +1,42 @@
+namespace Autolab.Slurm.IO;
+
+/// <summary>
+/// Group-shared repositories (a group-writable, setgid repository used by several members of a group): what
+/// one member creates there must stay writable by the others, whatever that member's umask. A file or folder
+/// created in a group-writable folder gets the group's read and write bits (and a folder the setgid bit, so
+/// its files keep the group).
+/// </summary>
+public static class GroupShare
+{
+    private const UnixFileMode FileBits = UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+    private const UnixFileMode FolderBits = FileBits | UnixFileMode.GroupExecute | UnixFileMode.SetGroup;
+
+    /// <summary>Gives <paramref name="path"/> (just created by this process) the group bits when its parent folder is group-writable; best effort.</summary>
+    public static void LikeParent(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        try
+        {
+            var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
+            if (parent is null || (File.GetUnixFileMode(parent) & UnixFileMode.GroupWrite) == 0)
+            {
+                return;
+            }
+
+            var mode = File.GetUnixFileMode(path);
+            var wanted = mode | (Directory.Exists(path) ? FolderBits : FileBits);
+            if (wanted != mode)
+            {
+                File.SetUnixFileMode(path, wanted);
+            }
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            // Only the owner may change a mode; a later write by the owner will.
+        }
+    }
+}
