@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Autolab.Slurm.Errors;
+using Autolab.Slurm.IO;
 using Autolab.Slurm.Models;
 
 namespace Autolab.Slurm.Artifacts;
@@ -293,7 +294,7 @@ public sealed class ArtifactSyncEngine
             // set knows it exists; two workers may both create it, which is harmless.
             if (!_madeDirectories.ContainsKey(directory))
             {
-                Directory.CreateDirectory(directory);
+                GroupShare.CreateDirectory(directory);
                 _madeDirectories.TryAdd(directory, 0);
             }
 

@@ -126,11 +126,7 @@ public static class AtomicFile
         var folder = Path.GetDirectoryName(full)!;
         try
         {
-            if (!Directory.Exists(folder))
-            {
-                Directory.CreateDirectory(folder);
-                GroupShare.LikeParent(folder);
-            }
+            GroupShare.CreateDirectory(folder);
 
             var created = !File.Exists(full);
             using var stream = new FileStream(full, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);

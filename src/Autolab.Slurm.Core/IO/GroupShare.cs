@@ -11,6 +11,26 @@ public static class GroupShare
     private const UnixFileMode FileBits = UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
     private const UnixFileMode FolderBits = FileBits | UnixFileMode.GroupExecute | UnixFileMode.SetGroup;
 
+    /// <summary>Creates <paramref name="directory"/> and its missing parents, each with the group bits where its parent is group-writable.</summary>
+    public static void CreateDirectory(string directory)
+    {
+        var missing = new Stack<string>();
+        for (var d = Path.GetFullPath(directory); !Directory.Exists(d); d = Path.GetDirectoryName(d)!)
+        {
+            missing.Push(d);
+            if (Path.GetDirectoryName(d) is null)
+            {
+                break;
+            }
+        }
+
+        Directory.CreateDirectory(directory);
+        while (missing.Count > 0)
+        {
+            LikeParent(missing.Pop());
+        }
+    }
+
     /// <summary>Gives <paramref name="path"/> (just created by this process) the group bits when its parent folder is group-writable; best effort.</summary>
     public static void LikeParent(string path)
     {

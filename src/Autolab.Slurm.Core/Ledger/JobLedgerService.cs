@@ -83,12 +83,7 @@ public sealed class JobLedgerService
         AtomicFile.RemoveStaleTemps(target);
         if (plan.Changed)
         {
-            var folder = Path.GetDirectoryName(target)!;
-            if (!Directory.Exists(folder))
-            {
-                Directory.CreateDirectory(folder);
-                GroupShare.LikeParent(folder);
-            }
+            GroupShare.CreateDirectory(Path.GetDirectoryName(target)!);
 
             AtomicFile.WriteAllText(target, plan.Edit!.NewText);
         }
