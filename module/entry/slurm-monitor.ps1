@@ -17,6 +17,9 @@
     Stdout carries only that line (plain ASCII), stderr stays empty on exit 0; warnings go to the run's
     logs/slurm_monitor.log.
 
+    SIGTERM or SIGINT ends the scheduler commands it started (with their children), says so on stderr and
+    exits 143 or 130.
+
     Without -Hook: one Invoke-SlurmMonitorStage pass (or -Wait), printed as one JSON object. Exit 0 for a
     normal pass, waiting included; 1 for a stage error, whose id and message go to stderr.
 
@@ -66,6 +69,8 @@ if ($null -ne $mode -and $mode -notin 'Poll', 'Sync') {
 
 try {
     Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'Autolab.Slurm.psd1')) -ErrorAction Stop
+    # SIGTERM or SIGINT: end the scheduler commands (and their children) first, say why, exit 143 / 130.
+    [Autolab.Slurm.Execution.ChildProcesses]::ExitCleanlyOnSignals('slurm-monitor')
     $ssh = @{}
     foreach ($name in 'KeyFilePath', 'KnownHostsPath', 'SshConfigPath', 'AcceptNewHostKey') {
         if ($PSBoundParameters.ContainsKey($name)) { $ssh[$name] = $PSBoundParameters[$name] }

@@ -132,29 +132,42 @@ public sealed class LocalCommandRunner : ICommandRunner
 
         using (process)
         {
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            using var killOnCancel = cancellationToken.Register(() => Kill(process));
-            var exited = process.WaitForExit(timeout > TimeSpan.Zero ? timeout : Timeout.InfiniteTimeSpan);
-            if (!exited)
+            ChildProcesses.Add(process);
+            try
             {
-                Kill(process);
-                process.WaitForExit();
-                throw new CommandTimeoutException($"'{command.Display}' did not finish within {timeout.TotalSeconds:0.#} s and was killed.");
+                return Wait(process, command, timeout, watch, cancellationToken);
             }
-
-            // The output may stay open after the process exits (a background child inherited it): wait for
-            // it only as long as the timeout allows, never for the orphan.
-            var remaining = timeout > TimeSpan.Zero ? timeout - watch.Elapsed : Timeout.InfiniteTimeSpan;
-            if (!Task.WaitAll(new Task[] { stdout, stderr }, remaining > TimeSpan.Zero || remaining == Timeout.InfiniteTimeSpan ? remaining : TimeSpan.Zero))
+            finally
             {
-                throw new CommandTimeoutException($"'{command.Display}' exited, but its output stayed open past {timeout.TotalSeconds:0.#} s (a background child holds it).");
+                ChildProcesses.Remove(process);
             }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            return new CommandResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult(), watch.Elapsed, command.Display);
         }
+    }
+
+    private static CommandResult Wait(System.Diagnostics.Process process, CommandSpec command, TimeSpan timeout, Stopwatch watch, CancellationToken cancellationToken)
+    {
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var killOnCancel = cancellationToken.Register(() => Kill(process));
+        var exited = process.WaitForExit(timeout > TimeSpan.Zero ? timeout : Timeout.InfiniteTimeSpan);
+        if (!exited)
+        {
+            Kill(process);
+            process.WaitForExit();
+            throw new CommandTimeoutException($"'{command.Display}' did not finish within {timeout.TotalSeconds:0.#} s and was killed.");
+        }
+
+        // The output may stay open after the process exits (a background child inherited it): wait for
+        // it only as long as the timeout allows, never for the orphan.
+        var remaining = timeout > TimeSpan.Zero ? timeout - watch.Elapsed : Timeout.InfiniteTimeSpan;
+        if (!Task.WaitAll(new Task[] { stdout, stderr }, remaining > TimeSpan.Zero || remaining == Timeout.InfiniteTimeSpan ? remaining : TimeSpan.Zero))
+        {
+            throw new CommandTimeoutException($"'{command.Display}' exited, but its output stayed open past {timeout.TotalSeconds:0.#} s (a background child holds it).");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return new CommandResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult(), watch.Elapsed, command.Display);
     }
 
     /// <summary>
