@@ -109,6 +109,17 @@ public sealed class FileLock : IDisposable
                     return new FileLock(OpenLockFile(lockPath), lockPath);
                 }
             }
+            catch (IOException ex) when (!IsHeldByAnother(ex))
+            {
+                // Not a lock held by someone else (a read-only file system, a full disk): waiting would not
+                // help, and "another process" would not be true.
+                throw new AutolabException(
+                    ErrorIds.FileWriteFailed,
+                    AutolabErrorCategory.WriteError,
+                    $"Could not lock {what}: '{lockPath}' cannot be created or opened ({ex.Message.TrimEnd('.')}); {what} was not written. Check that its folder is writable (a read-only file system?) and the disk has space.",
+                    lockPath,
+                    ex);
+            }
             catch (IOException) when (watch.Elapsed < timeout)
             {
                 // Held by another writer (FileShare.None): wait below.
@@ -191,6 +202,12 @@ public sealed class FileLock : IDisposable
                 ex);
         }
     }
+
+    /// <summary>
+    /// The error .NET reports when flock finds the file locked: on Unix its HResult is the errno, EWOULDBLOCK
+    /// (11 on Linux); on Windows, ERROR_SHARING_VIOLATION.
+    /// </summary>
+    private static bool IsHeldByAnother(IOException ex) => ex.HResult is 11 || ex.HResult == unchecked((int)0x80070020);
 
     private static AutolabException Denied(string path, string what, Exception inner)
     {

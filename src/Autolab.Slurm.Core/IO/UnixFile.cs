@@ -189,6 +189,30 @@ internal static partial class UnixFile
         _ = Close(fd);
     }
 
+    /// <summary>
+    /// access(2) W_OK: whether this user may write <paramref name="path"/> (a folder: create files in it), as the
+    /// kernel would decide it (a read-only file system says no even to root). True where unknown.
+    /// </summary>
+    public static bool CanWrite(string path)
+    {
+        if (!IsSupported)
+        {
+            return true;
+        }
+
+        try
+        {
+            return Access(path, 2) == 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return true;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Access(string path, int mode);
+
     private const int OCloexec = 0x80000;
     private const int LockEx = 2;
     private const int LockNb = 4;

@@ -60,6 +60,11 @@ public sealed class RunManifestService
         if (plan.Changed)
         {
             Validate(plan, ResolveSchemaPath(document.Path, schemaPath));
+            if (RepositoryLocator.FindRoot(document.Path) is { } root)
+            {
+                RepositoryLocator.EnsureInside(root, document.Path, "run manifest");
+            }
+
             AtomicFile.EnsureWritable(AtomicFile.ResolveTarget(document.Path), "run manifest");
         }
 

@@ -154,6 +154,7 @@ public sealed class AutolabState
             throw Invalid(Path, "the update would not match the state schema:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
         }
 
+        Repository.RepositoryLocator.EnsureInside(RepositoryRootOf(Path), Path, "state file");
         AtomicFile.EnsureWritable(Path, "state file");
         AtomicFile.RemoveStaleTemps(Path);
         AtomicFile.WriteAllText(Path, text);

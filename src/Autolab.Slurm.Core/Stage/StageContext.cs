@@ -51,6 +51,7 @@ public sealed partial class StageContext
     {
         var root = Path.GetFullPath(repositoryRoot);
         var state = AutolabState.Load(root, stateSchemaPath);
+        ValidateNames(state);
         var context = new StageContext(root, state);
         context.IterationPath = IterationTypes
             .Select(type => Path.Combine(root, "experiments", type, state.IterationId))
@@ -82,11 +83,47 @@ public sealed partial class StageContext
 
         context.BaseRun = new StageRun(chosen, ManifestPathOf(context.IterationPath, chosen), IsReplicate: false);
         context.Replicates = state.RunGroup
-            .Where(id => !string.Equals(id, chosen, StringComparison.Ordinal) && RunIdShape().IsMatch(id))
+            .Where(id => !string.Equals(id, chosen, StringComparison.Ordinal))
             .Select(id => new StageRun(id, ManifestPathOf(context.IterationPath, id), IsReplicate: true))
             .ToArray();
         return context;
     }
+
+    /// <summary>
+    /// The names state.json puts into paths: iteration_id must be one folder name, run ids and run_group
+    /// entries autolab's run id shape, before anything is read or written (an iteration_id of "../x" would
+    /// otherwise lead the pass to a manifest outside the repository).
+    /// </summary>
+    private static void ValidateNames(AutolabState state)
+    {
+        if (!IsFolderName(state.IterationId))
+        {
+            throw new AutolabException(
+                ErrorIds.StateInvalid,
+                AutolabErrorCategory.InvalidData,
+                $"The iteration_id '{state.IterationId}' in '{state.Path}' is not a single folder name (no '/', not '.' or '..'). Fix {AutolabState.RelativePath}; nothing was read or written.",
+                state.Path);
+        }
+
+        foreach (var id in new[] { state.PendingRunId, state.LastRunId }.Concat(state.RunGroup))
+        {
+            if (id is not null && !RunIdShape().IsMatch(id))
+            {
+                throw new AutolabException(
+                    ErrorIds.StateInvalid,
+                    AutolabErrorCategory.InvalidData,
+                    $"The run id '{id}' in '{state.Path}' (pending_run_id, last_run_id or run_group) is not a valid autolab run id (letters, digits, '.', '_' and '-', at most 128 characters). Fix {AutolabState.RelativePath}; nothing was read or written.",
+                    state.Path);
+            }
+        }
+    }
+
+    /// <summary>One folder name: not empty, no separator or NUL, not "." or "..".</summary>
+    public static bool IsFolderName(string? name) =>
+        !string.IsNullOrWhiteSpace(name) && name is not ("." or "..") && name.IndexOfAny(new[] { '/', '\\', '\0' }) < 0;
+
+    /// <summary>A manifest's run_id, as the pass would put it into paths and the ledger: autolab's run id shape.</summary>
+    public static bool IsRunId(string? runId) => runId is not null && RunIdShape().IsMatch(runId);
 
     /// <summary>
     /// The inputs of one of autolab's hooks: the run is exactly <paramref name="runDirectory"/> (autolab's
@@ -116,6 +153,7 @@ public sealed partial class StageContext
         }
 
         var state = AutolabState.Load(root, stateSchemaPath: null);
+        ValidateNames(state);
         var context = new StageContext(root, state);
         var runDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory, root));
         if (!runDir.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
@@ -140,7 +178,7 @@ public sealed partial class StageContext
         var runsFolder = Path.GetDirectoryName(runDir);
         context.IterationPath = runsFolder is not null && Path.GetFileName(runsFolder) == "runs" ? Path.GetDirectoryName(runsFolder) : null;
         context.RunId = runId;
-        var group = state.RunGroup.Where(id => RunIdShape().IsMatch(id)).ToArray();
+        var group = state.RunGroup.ToArray();
         context.BaseRun = new StageRun(runId, Path.Combine(runDir, RunManifestDocument.FileName), IsReplicate: group.Contains(runId, StringComparer.Ordinal));
         if (context.IterationPath is not null && group.Length > 0 && (state.PendingRunId ?? state.LastRunId) is { } primary && RunIdShape().IsMatch(primary))
         {
