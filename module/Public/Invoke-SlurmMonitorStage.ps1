@@ -49,7 +49,7 @@ function Invoke-SlurmMonitorStage {
         foreach ($name in 'KeyFilePath', 'KeyPassphrase', 'KnownHostsPath', 'SshConfigPath', 'AcceptNewHostKey') {
             if ($PSBoundParameters.ContainsKey($name)) { $ssh[$name] = $PSBoundParameters[$name] }
         }
-        $open = @{ MaxSyncAttempts = $MaxSyncAttempts; SchedulerTimeoutSec = $SchedulerTimeoutSec; PollIntervalSec = $PollIntervalSec }
+        $open = @{ MaxSyncAttempts = $MaxSyncAttempts; SchedulerTimeoutSec = $SchedulerTimeoutSec; PollIntervalSec = $PollIntervalSec; UpdateState = $UpdateState }
         if ($RepositoryRoot) { $open.RepositoryRoot = $RepositoryRoot }
         if ($RunId) { $open.RunId = $RunId }
 
@@ -64,7 +64,7 @@ function Invoke-SlurmMonitorStage {
                     Update-RunManifest -MonitorPass $pass -Settle -ErrorAction Stop
                     $null = Update-SlurmJobList -MonitorPass $pass -ErrorAction Stop
                 }
-                $result = Complete-SlurmMonitorPass -MonitorPass $pass -UpdateState:$UpdateState -ErrorAction Stop
+                $result = Complete-SlurmMonitorPass -MonitorPass $pass -ErrorAction Stop
 
                 if (-not $Wait -or $result.CanAdvance) { break }
                 $remaining = [TimeSpan]::FromSeconds($TimeoutSec) - $started.Elapsed

@@ -41,6 +41,13 @@ public sealed class ManifestTransitions
 {
     private const string LostState = "LOST";
 
+    /// <summary>How far in the future a run's start may lie before it is reported as clock skew.</summary>
+    private static readonly TimeSpan ClockSkewTolerance = TimeSpan.FromMinutes(5);
+
+    /// <summary>A run failed only because its job vanished (failure.state LOST).</summary>
+    public static bool IsLost(RawObject root) =>
+        string.Equals(root.GetObject("failure")?.GetString("state"), LostState, StringComparison.Ordinal);
+
     /// <summary>
     /// The top-level objects the rules below change in place (everything else they change is a top-level
     /// member, set or removed on the copied root). A rule that changes another object in place must add it here.
@@ -98,7 +105,8 @@ public sealed class ManifestTransitions
             Changed = changed,
             Rule = context.Rule,
             Description = context.Description,
-            Note = changed ? context.Note : null,
+            Note = changed ? context.Note : context.ProbeLimitation,
+            ProbeLimitation = context.ProbeLimitation,
         };
         return new ManifestPlan(document, changed ? RawJson.Write(root) : document.OriginalText, changed, update, root);
     }
@@ -127,6 +135,20 @@ public sealed class ManifestTransitions
             ArchiveAttempt(c, recorded);
             c.Status = RunStatus.Pending;
             ApplyNonTerminalJobState(c, job, rule: 3, prefix: $"job {job.JobId} was requeued (restart {restarts}): a new attempt; ");
+            return;
+        }
+
+        // Row 7's one exception: a run failed only because its job was LOST follows the scheduler again once the
+        // job is known again (an accounting outage ended), with a ledger note.
+        if (status == RunStatus.Failed && IsLost(c.Root) && job.Status is JobStatus.Pending or JobStatus.Running or JobStatus.Completed or JobStatus.Failed)
+        {
+            c.Root.Remove("failure");
+            c.Root.GetObject("timestamps")?.Remove("completed_at");
+            c.Root.Remove("completed_at");
+            c.Status = RunStatus.Pending;
+            var reappeared = $"job {job.JobId} reappeared in the scheduler ({job.RawState ?? job.State}) after the run had been marked failed as LOST; the run follows it again";
+            ApplyNonTerminalJobState(c, job, rule: 7, prefix: reappeared + ": ");
+            c.Note = c.Note is null ? reappeared : reappeared + "; " + c.Note;
             return;
         }
 
@@ -214,6 +236,13 @@ public sealed class ManifestTransitions
                         c.Note = $"job {job.JobId} vanished from sacct and squeue ({minutes} minutes without a known state): marked failed (LOST)";
                         return;
                     }
+                }
+
+                if (Reference(c, slurm) is { } reference && reference - c.Now > ClockSkewTolerance)
+                {
+                    // A started_at in the future (clock skew, or a typo): the LOST rule can never fire, so say so.
+                    c.ProbeLimitation = $"job {job.JobId} is unknown to sacct and squeue, and the run's start time {Timestamps.Format(reference)} lies in the future (clock skew?): it cannot be judged LOST until then; check the clocks or the manifest's started_at";
+                    c.Note = c.ProbeLimitation;
                 }
 
                 if (recordedState is null)
@@ -629,6 +658,8 @@ public sealed class ManifestTransitions
         public string? Description { get; private set; }
 
         public string? Note { get; set; }
+
+        public string? ProbeLimitation { get; set; }
 
         public void Set(string status, int rule, string description)
         {

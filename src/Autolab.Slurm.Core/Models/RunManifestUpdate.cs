@@ -32,5 +32,8 @@ public sealed record RunManifestUpdate
     /// </summary>
     public string? Note { get; init; }
 
+    /// <summary>A sentence saying why the rules could not decide (a start time in the future, say), or null.</summary>
+    public string? ProbeLimitation { get; init; }
+
     public override string ToString() => RunId ?? ManifestPath;
 }

@@ -52,6 +52,9 @@ public sealed record MonitorPassOptions
     /// <summary>The limit on each scheduler command of a stage pass (hooks derive theirs from autolab's timeouts).</summary>
     public TimeSpan SchedulerTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The pass will write state.json (-UpdateState): it is checked with the other targets before the first write.</summary>
+    public bool UpdateState { get; init; }
+
     /// <summary>When this process started: a hook's waits are counted from it (autolab's timeout runs from there).</summary>
     public DateTimeOffset ProcessStartedAt { get; init; } = DateTimeOffset.UtcNow;
 
@@ -126,6 +129,7 @@ public sealed partial class MonitorPass
     private readonly RunManifestService _manifests;
     private readonly List<string> _changed = new();
     private readonly List<string> _probe = new();
+    private bool _schedulerUnasked;
     private readonly List<MonitorRun> _runs = new();
     private readonly DateTimeOffset _openedAt;
     private bool _anyProjected;
@@ -224,21 +228,100 @@ public sealed partial class MonitorPass
         if (IsGroup)
         {
             _runs.AddRange(Context.Replicates.Select(NewRun));
-            return;
         }
-
-        if (!BaseRun.Document.IsSlurmRun)
+        else if (!BaseRun.Document.IsSlurmRun)
         {
             PassThroughReason = "a local run: nothing to monitor, passing through";
             return;
         }
+        else
+        {
+            _runs.Add(BaseRun);
+        }
 
-        _runs.Add(BaseRun);
+        Preflight();
     }
+
+    /// <summary>
+    /// Every file the pass may write, checked before the first write: it must stay inside the repository (no
+    /// symlink leading elsewhere), be writable (a mode with a write bit), and its folder must let this user
+    /// create the temporary file and the lock. A refusal here leaves every file as it was, and says so.
+    /// </summary>
+    private void Preflight()
+    {
+        var targets = new List<(string Path, string What)>();
+        if (Mode == MonitorPassMode.Stage)
+        {
+            targets.AddRange(_runs.Append(BaseRun!).Distinct().Select(r => (r.ManifestPath, "run manifest")));
+            if (Options.UpdateState)
+            {
+                targets.Add((Context.State.Path, "state file"));
+            }
+        }
+
+        targets.Add((LedgerPath, "ledger"));
+        targets.Add((LogPath!, "monitor log"));
+        foreach (var (path, what) in targets)
+        {
+            RepositoryLocator.EnsureInside(RepositoryRoot, path, what);
+            if (File.Exists(path) && what != "monitor log")
+            {
+                AtomicFile.EnsureWritable(AtomicFile.ResolveTarget(path), what);
+            }
+
+            var folder = NearestFolder(Path.GetDirectoryName(AtomicFile.ResolveTarget(path))!);
+            if (!UnixFile.CanWrite(folder) || (what == "monitor log" && File.Exists(path) && !UnixFile.CanWrite(path)))
+            {
+                throw Denied(File.Exists(path) && what == "monitor log" ? path : folder, what);
+            }
+        }
+
+        var locks = Path.Combine(RepositoryRoot, RepositoryLocator.AutolabDirectoryName, "locks");
+        if (File.Exists(locks))
+        {
+            throw new AutolabException(
+                ErrorIds.FileWriteFailed,
+                AutolabErrorCategory.WriteError,
+                $"'{locks}' is a file, where the module keeps its lock files. Move or remove it (the module wrote nothing into it); nothing was written.",
+                locks);
+        }
+
+        if (!UnixFile.CanWrite(NearestFolder(locks)))
+        {
+            throw Denied(NearestFolder(locks), "lock folder");
+        }
+    }
+
+    private static string NearestFolder(string path)
+    {
+        var current = path;
+        while (!Directory.Exists(current) && Path.GetDirectoryName(current) is { } parent)
+        {
+            current = parent;
+        }
+
+        return current;
+    }
+
+    private static AutolabException Denied(string path, string what) =>
+        new(
+            ErrorIds.FileAccessDenied,
+            AutolabErrorCategory.PermissionDenied,
+            $"The pass cannot write the {what}: '{path}' is not writable by this user (or its file system is read-only); nothing was written. Make it writable (chmod u+w, or g+w and g+s in a repository shared by a group; chgrp to the repository's group), or run the stage as a user who may write the repository.",
+            path);
 
     private MonitorRun NewRun(StageRun run)
     {
         var document = RunManifestDocument.Load(run.ManifestPath);
+        if (document.RunId is { } manifestRunId && !StageContext.IsRunId(manifestRunId))
+        {
+            throw new AutolabException(
+                ErrorIds.ManifestSchemaViolation,
+                AutolabErrorCategory.InvalidData,
+                $"The run manifest '{run.ManifestPath}' names the run '{manifestRunId}', which is not a valid autolab run id (one folder name: letters, digits, '.', '_' and '-'); it goes into paths and the ledger. Fix its run_id; nothing was written.",
+                run.ManifestPath);
+        }
+
         var monitored = new MonitorRun(run.RunId, run.ManifestPath, run.IsReplicate, document);
         if (document.Root.GetObject("remote_execution") is { } remote)
         {
@@ -375,7 +458,7 @@ public sealed partial class MonitorPass
         {
             var reason = couldNotRun?.Reason ?? result.Failures.FirstOrDefault()?.Reason ?? "the login node could not be reached";
             var sentence = $"the artifacts of run {run.RunId} could not be pulled this time ({OneLine(reason)}); the sync was not counted as an attempt and the stage will try again";
-            AddProbe(sentence);
+            AddProbe(sentence, schedulerUnasked: false);
             run.Note ??= sentence;
         }
         else if (couldNotRun is not null && Mode == MonitorPassMode.Stage)
@@ -480,6 +563,11 @@ public sealed partial class MonitorPass
         {
             run.Note = note;
         }
+
+        if (plan.Update.ProbeLimitation is { } probe)
+        {
+            AddProbe(probe, schedulerUnasked: false);
+        }
     }
 
     // ---- Sync ---------------------------------------------------------------------------------------
@@ -577,7 +665,7 @@ public sealed partial class MonitorPass
         }
 
         var baseDocument = BaseRun!.Document;
-        var decision = StageRules.Decide(baseDocument.RawStatus, probe is not null);
+        var decision = StageRules.Decide(baseDocument.RawStatus, _schedulerUnasked);
         string? jobIds;
         string? schedulerText;
         if (IsGroup)
@@ -679,6 +767,7 @@ public sealed partial class MonitorPass
             line += "\n  " + OneLine(detail);
         }
 
+        RepositoryLocator.EnsureInside(RepositoryRoot, log, "monitor log");
         AtomicFile.AppendLine(log, line);
         AddChanged(log);
         result.ChangedFiles = _changed.ToArray();
@@ -709,8 +798,9 @@ public sealed partial class MonitorPass
     /// <summary>Why the state write changed nothing although asked (the state moved on meanwhile), or null.</summary>
     public string? StateSkipped => Context.State.Skipped;
 
-    private void AddProbe(string sentence)
+    private void AddProbe(string sentence, bool schedulerUnasked = true)
     {
+        _schedulerUnasked |= schedulerUnasked;
         if (!_probe.Contains(sentence, StringComparer.Ordinal))
         {
             _probe.Add(sentence);

@@ -27,9 +27,15 @@ public static class StageRules
     public static bool IsCompletedInteractive(RunManifestDocument manifest) =>
         manifest.RawStatus == RunStatus.Completed && SyncStatus.IsSuccessLike(manifest.RawSyncStatus);
 
-    /// <summary>Terminal runs are not polled (a requeue is only noticed while the job is still pollable and the run not finished).</summary>
-    public static bool NeedsPolling(RunManifestDocument manifest) =>
-        !RunStatus.IsTerminal(RunStatus.Canonicalize(manifest.RawStatus));
+    /// <summary>
+    /// Terminal runs are not polled (a requeue is only noticed while the job is still pollable and the run not
+    /// finished), except a run failed as LOST: it follows the scheduler again if the job reappears.
+    /// </summary>
+    public static bool NeedsPolling(RunManifestDocument manifest)
+    {
+        var status = RunStatus.Canonicalize(manifest.RawStatus);
+        return !RunStatus.IsTerminal(status) || (status == RunStatus.Failed && ManifestTransitions.IsLost(manifest.Root));
+    }
 
     /// <summary>
     /// Whether the pass should run a sync for this run: its job COMPLETED and the artifacts are not home

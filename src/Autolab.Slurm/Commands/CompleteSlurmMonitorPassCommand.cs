@@ -17,6 +17,7 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
     [ValidateNotNull]
     public MonitorPass? MonitorPass { get; set; }
 
+    /// <summary>Writes state.json (also when the pass was opened with -UpdateState).</summary>
     [Parameter]
     public SwitchParameter UpdateState { get; set; }
 
@@ -43,7 +44,7 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
                 }
             }
 
-            if (UpdateState && pass.Mode == MonitorPassMode.Stage)
+            if ((UpdateState || pass.Options.UpdateState) && pass.Mode == MonitorPassMode.Stage)
             {
                 if (ShouldProcess(pass.Context.State.Path, "Update sync_status, stage_attempt and stage"))
                 {

@@ -53,6 +53,10 @@ public sealed class NewSlurmMonitorPassCommand : AutolabCmdlet
     [Parameter(ParameterSetName = StageSet)]
     public MonitorStageResult? Previous { get; set; }
 
+    /// <summary>The pass will write state.json (Complete-SlurmMonitorPass then writes it): checked before the first write with every other target.</summary>
+    [Parameter(ParameterSetName = StageSet)]
+    public SwitchParameter UpdateState { get; set; }
+
     /// <summary>When this process started (a hook's time budget runs from there: autolab's timeout started with it).</summary>
     private static readonly Lazy<DateTimeOffset> ProcessStart = new(() => new DateTimeOffset(System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime(), TimeSpan.Zero));
 
@@ -71,6 +75,7 @@ public sealed class NewSlurmMonitorPassCommand : AutolabCmdlet
             SchedulerTimeout = TimeSpan.FromSeconds(SchedulerTimeoutSec),
             PollInterval = TimeSpan.FromSeconds(PollIntervalSec),
             Previous = Previous,
+            UpdateState = UpdateState,
             ProcessStartedAt = ProcessStart.Value,
         };
 

@@ -244,10 +244,10 @@ public sealed class StageContextTests : IDisposable
     // ---- Replicates ----
 
     [Fact]
-    public void Resolve_RunGroup_ReplicatesExcludeBaseRunAndInvalidIds()
+    public void Resolve_RunGroup_ReplicatesExcludeBaseRunDuplicatesAndEmptyEntries()
     {
         Iteration("in_progress");
-        WriteState(_repo, StateWith("run_001", "run_000", "run_001", "rep_a", "../evil", "rep a", "rep_b", "rep_a", "", "-x"));
+        WriteState(_repo, StateWith("run_001", "run_000", "run_001", "rep_a", "rep_b", "rep_a", ""));
 
         var context = Resolve();
 
@@ -258,6 +258,21 @@ public sealed class StageContextTests : IDisposable
             context.Replicates.Select(r => r.ManifestPath).ToArray());
         Assert.Equal("run_001", context.BaseRun!.RunId);
         Assert.False(context.BaseRun.IsReplicate);
+    }
+
+    [Theory]
+    [InlineData("../evil")]
+    [InlineData("rep a")]
+    [InlineData("-x")]
+    public void Resolve_RunGroupEntryNotARunId_StateInvalidNothingSilentlyDropped(string entry)
+    {
+        Iteration("in_progress");
+        WriteState(_repo, StateWith("run_001", "run_000", "rep_a", entry));
+
+        var ex = Assert.Throws<AutolabException>(() => Resolve());
+
+        Assert.Equal(ErrorIds.StateInvalid, ex.ErrorId);
+        Assert.Contains(entry, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
