@@ -232,8 +232,11 @@ Describe 'a signal ends the stage honestly' {
         $pidFile = Join-Path (New-TestDirectory) 'sleep.pid'
         $shimDir = Use-Shim sacct "sleep 600 &`necho `$! > '$pidFile'`nwait"
         $pwsh = Get-PwshInvocation
-        $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
-        foreach ($a in @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path (Split-Path $env:AUTOLAB_SLURM_MODULE) 'bin/slurm-monitor.ps1'), '-RepositoryRoot', $case.Repo)) { $psi.ArgumentList.Add($a) }
+        # Through `env --default-signal=INT`: a process started with SIGINT ignored (anything started in the
+        # background by a non-interactive shell, as a test runner may be) keeps ignoring it, as POSIX asks,
+        # and so does the pwsh it starts; autolab's python3 and a terminal start the hook with SIGINT at default.
+        $psi = [Diagnostics.ProcessStartInfo]::new('env')
+        foreach ($a in @('--default-signal=INT', $pwsh.FilePath) + @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path (Split-Path $env:AUTOLAB_SLURM_MODULE) 'bin/slurm-monitor.ps1'), '-RepositoryRoot', $case.Repo)) { $psi.ArgumentList.Add($a) }
         $psi.Environment['PATH'] = $env:PATH
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
