@@ -64,12 +64,13 @@ BeforeAll {
             [string[]] $LedgerBefore = @(),
             [string[]] $LedgerAfter = @(),
             [switch] $NoManifest,
-            [switch] $NoLedger
+            [switch] $NoLedger,
+            [DateTime] $SubmittedAt = [DateTime]::UtcNow.AddMinutes(-1)
         )
         $repo = New-TestRepository
         $created.Add($repo)
         Copy-Item -LiteralPath $autolabSchema -Destination (Join-Path $repo '.autolab/schemas/run_manifest.schema.json') -Force
-        $startedAt = Get-UtcText ([DateTime]::UtcNow.AddMinutes(-1))
+        $startedAt = Get-UtcText $SubmittedAt
         if (-not $State) {
             $State = [ordered]@{
                 iteration_id = 'iter1'; experiment_id = 'e1'; stage = 'slurm_monitor'; stage_attempt = 1
@@ -294,6 +295,9 @@ Describe 'Invoke-SlurmMonitorStage on the real cluster' {
         }
         $cases.entryWaiting = New-JobRepo -Name 'mon-cli-wait' -Wrap 'sleep 60' -Hold
         $cases.entryDone = New-JobRepo -Name 'mon-cli-done' -Wrap $writeArtifacts
+        $cases.whatifFailed = New-JobRepo -Name 'mon-whatif-bad' -Wrap 'exit 3'
+        # No such job on the test cluster (its ids are far below), submitted three hours ago: LOST after an hour.
+        $cases.whatifLost = New-StageRepo -JobId '987654321' -SubmittedAt ([DateTime]::UtcNow.AddHours(-3))
     }
 
     Context 'a successful job: pending, running, then synced with its artifacts' {
@@ -864,6 +868,41 @@ profiles:
         }
     }
 
+    Context '-WhatIf says what the pass would do: <Label>' -ForEach @(
+        @{ Label = 'a failed job (exit 3)'; CaseKey = 'whatifFailed'; WaitFor = 'FAILED'; SchedulerState = 'FAILED'; Recorded = @{ exit_code = 3; state = 'FAILED' } }
+        @{ Label = 'a job unknown to sacct and squeue for over an hour (LOST)'; CaseKey = 'whatifLost'; WaitFor = $null; SchedulerState = 'UNKNOWN'; Recorded = @{ state = 'LOST' } }
+    ) {
+        # The result under -WhatIf is the pass's decision (the status the run would get, where autolab would go),
+        # with Applied false and a message starting "what if:"; the same pass without -WhatIf then does exactly that.
+        It 'returns Status failed, NextStage extract_results, Applied false, and changes nothing' {
+            $case = $cases[$CaseKey]
+            if ($WaitFor) { Wait-JobState $case.JobId $WaitFor }
+            $before = Get-TreeHashes $case.Repo
+            $script:whatIf = Invoke-Stage $case -With @{ WhatIf = $true }
+            $whatIf.Errors | Should -BeNullOrEmpty
+            Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
+            $r = $whatIf.Result
+            $r.Applied | Should -BeFalse
+            $r.SchedulerState | Should -Be $SchedulerState
+            $r.Status | Should -Be 'failed' -Because 'the result says what the pass would do, not what the manifest still says'
+            $r.NextStage | Should -Be 'extract_results'
+            $r.CanAdvance | Should -BeTrue
+            $r.Message | Should -BeLike 'what if: *the run failed*'
+            @($r.ChangedFiles) | Should -Contain "$runRel/run_manifest.json"
+        }
+
+        It 'then does exactly that without -WhatIf' {
+            $case = $cases[$CaseKey]
+            $real = Invoke-Stage $case
+            $real.Result.Applied | Should -BeTrue
+            $real.Result.Status | Should -Be $whatIf.Result.Status
+            $real.Result.NextStage | Should -Be $whatIf.Result.NextStage
+            $real.Result.Message | Should -Be ($whatIf.Result.Message -replace '^what if: ', '' -replace ' \(nothing was written\)$', '')
+            $failure = (Read-Json $case.Manifest).failure
+            foreach ($key in $Recorded.Keys) { $failure[$key] | Should -Be $Recorded[$key] }
+        }
+    }
+
     Context '-UpdateState' {
         BeforeAll {
             $script:case = $cases.updateState
@@ -1166,6 +1205,11 @@ Describe 'Invoke-SlurmMonitorStage when the scheduler cannot be asked' {
             $first.Result.Status | Should -Be 'submitted'
             $second.Result.Status | Should -Be 'submitted'
             Get-FileHashText $case.Manifest | Should -Be $manifestHash
+        }
+
+        It 'says in Message that the scheduler could not be asked, not that the job is pending in it' {
+            $first.Result.Message | Should -Match 'scheduler could not be asked'
+            $first.Result.Message | Should -Not -Match 'pending in the scheduler'
         }
 
         It 'sets ProbeLimitation to a sentence naming the job' {

@@ -39,6 +39,17 @@ Describe 'Update-SlurmJobList' {
         Get-FileHashText $ledger | Should -Be $hash
     }
 
+    It 'reports NoteAdded when only a note was added under a current line, and Updated when the line changed too' {
+        Update-SlurmJobList -ManifestPath $manifest | Out-Null
+        $entry = Update-SlurmJobList -ManifestPath $manifest -Note 'the scheduler could not be asked'
+        $entry.Action | Should -Be 'NoteAdded'
+        $entry.NoteAdded | Should -BeTrue
+        Update-RunManifest -Path $manifest -Status running
+        $entry = Update-SlurmJobList -ManifestPath $manifest -Note 'now running'
+        $entry.Action | Should -Be 'Updated'
+        $entry.NoteAdded | Should -BeTrue
+    }
+
     It 'adds notes under the entry, at most five, without repeating the newest' {
         Update-SlurmJobList -ManifestPath $manifest | Out-Null
         1..6 | ForEach-Object { Update-SlurmJobList -ManifestPath $manifest -Note "probe $_ failed" | Out-Null }
