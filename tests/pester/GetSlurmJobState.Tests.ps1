@@ -157,19 +157,31 @@ Describe 'Get-SlurmJobState' {
             $component[0].Status | Should -Be 'pending'
         }
 
-        It 'reports an id no one knows as unknown from no source' {
-            $s = Get-SlurmJobState $unknownId -ErrorVariable err
+        It 'reports an id no one knows as unknown from no source, with a warning saying where it was looked for' {
+            $s = Get-SlurmJobState $unknownId -ErrorVariable err -WarningVariable warn -WarningAction SilentlyContinue
             $err.Count | Should -Be 0
+            @($s).Count | Should -Be 1
             $s.JobId | Should -Be $unknownId
             $s.State | Should -Be 'UNKNOWN'
             $s.Status | Should -Be 'unknown'
             $s.IsTerminal | Should -BeFalse
             $s.Source | Should -Be 'none'
+            $warn.Count | Should -Be 1
+            $since = Get-UtcText ([DateTime]::UtcNow.AddDays(-30))
+            "$($warn[0])" | Should -Match "^Job $unknownId is reported UNKNOWN: it is neither in sacct's window \(jobs since $($since.Substring(0, 10))T\d\d:\d\d:\d\dZ\) nor known to squeue"
+            "$($warn[0])" | Should -Match '-Since'
+        }
+
+        It 'warns only for the ids no one knows' {
+            $s = Get-SlurmJobState $jobs.ok, $unknownId, $jobs.hld -WarningVariable warn -WarningAction SilentlyContinue
+            @($s.Status) | Should -Be @('completed', 'unknown', 'pending')
+            $warn.Count | Should -Be 1
+            "$($warn[0])" | Should -Match "^Job $unknownId "
         }
 
         It 'returns one object per id, in input order, from one sacct and one squeue call' {
             $ids = @($jobs.bad, $unknownId, $jobs.hld, $jobs.ok, $jobs.run, $jobs.cnl)
-            $out = Split-CmdletOutput -Type $stateType -InputObject (Get-SlurmJobState $ids -Verbose 4>&1)
+            $out = Split-CmdletOutput -Type $stateType -InputObject (Get-SlurmJobState $ids -Verbose -WarningAction SilentlyContinue 4>&1)
             @($out.Objects.JobId) | Should -Be $ids
             @($out.Objects.Status) | Should -Be @('failed', 'unknown', 'pending', 'completed', 'running', 'failed')
             @($out.Verbose -match $sacctLine).Count | Should -Be 1
@@ -427,17 +439,35 @@ Describe 'Get-SlurmJobState' {
             $s.Status | Should -Be 'unknown'
         }
 
-        It 'reports SchedulerUnavailable and no object when sacct is not on PATH' {
+        It 'reports one SchedulerUnavailable for every id, and no object, when sacct is not on PATH' {
             $dotnetDir = Split-Path ([Environment]::ProcessPath)
             $env:PATH = "${fakeDir}:$dotnetDir"
-            $s = Get-SlurmJobState $jobs.ok, $jobs.bad -ErrorVariable err -ErrorAction SilentlyContinue
+            $s = Get-SlurmJobState $jobs.ok, $jobs.bad, $unknownId -ErrorVariable err -ErrorAction SilentlyContinue -WarningVariable warn
             $s | Should -BeNullOrEmpty
-            $err.Count | Should -BeGreaterOrEqual 2
-            @($err.FullyQualifiedErrorId | Select-Object -Unique) | Should -Be @("SchedulerUnavailable$suffix")
+            $warn | Should -BeNullOrEmpty -Because 'an id that could not be asked about is not an id no one knows'
+            # The same cause for every id is one error; its target is the list of ids, in input order.
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be "SchedulerUnavailable$suffix"
             $err[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
-            ($err.Exception.Message -join "`n") | Should -Match 'sacct'
-            ($err.Exception.Message -join "`n") | Should -Match ([regex]::Escape($jobs.ok))
-            ($err.Exception.Message -join "`n") | Should -Match ([regex]::Escape($jobs.bad))
+            @($err[0].TargetObject) | Should -Be @($jobs.ok, $jobs.bad, $unknownId)
+            $err[0].Exception.Message | Should -Match "^Jobs $($jobs.ok), $($jobs.bad), $($unknownId): 'env SLURM_TIME_FORMAT=%s sacct --parsable2"
+            $err[0].Exception.Message | Should -Match 'not found on PATH'
+        }
+
+        It 'keeps one error per manifest when the cause is each manifest''s own' {
+            $env:PATH = "${fakeDir}:$savedPath"
+            $badRepo = New-TestRepository
+            try {
+                $a = New-TestManifest -RepositoryRoot $badRepo -RunId run_a -JobId $jobs.ok -Extra @{ slurm = [ordered]@{ job_id = $jobs.ok; cluster = 'no such' } }
+                $b = New-TestManifest -RepositoryRoot $badRepo -RunId run_b -JobId $jobs.bad -Extra @{ slurm = [ordered]@{ job_id = $jobs.bad; cluster = 'x;id' } }
+                $s = Get-SlurmJobState -ManifestPath $a, $b -ErrorVariable err -ErrorAction SilentlyContinue
+                $s | Should -BeNullOrEmpty
+                $err.Count | Should -Be 2
+                @($err.FullyQualifiedErrorId | Select-Object -Unique) | Should -Be @("InvalidJobId$suffix")
+                $err[0].Exception.Message | Should -Match ([regex]::Escape($a))
+                $err[1].Exception.Message | Should -Match ([regex]::Escape($b))
+            }
+            finally { Remove-Item -LiteralPath $badRepo -Recurse -Force }
         }
 
         It 'answers from sacct when the controller is down and fails only the ids squeue had to settle' {

@@ -28,7 +28,18 @@ public sealed class SacctFieldCache
 public sealed record JobRequest(SlurmJobId Id, string? ManifestPath = null, string? Cluster = null, DateTimeOffset? SubmittedAt = null);
 
 /// <summary>An id the scheduler could not answer for; no state is reported for it.</summary>
-public sealed record JobQueryFailure(JobRequest Request, AutolabException Error);
+public sealed record JobQueryFailure(JobRequest Request, AutolabException Error)
+{
+    /// <summary>
+    /// The one failure behind this id's error when it is shared with other ids (sacct missing, the controller
+    /// down, a -Cluster that is not a cluster name): the same object for every id it concerns. Null when the
+    /// cause is this id's own.
+    /// </summary>
+    public AutolabException? Cause { get; init; }
+}
+
+/// <summary>An id that neither sacct nor squeue knows (reported UNKNOWN), and a sentence saying where it was looked for.</summary>
+public sealed record JobNotFound(JobRequest Request, string Message);
 
 /// <summary>The states found, in request order, plus the ids that failed and what was run.</summary>
 public sealed record JobQueryResult(
@@ -37,9 +48,54 @@ public sealed record JobQueryResult(
     IReadOnlyList<string> CommandsRun,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>How many ids a grouped error lists by name before "and N more".</summary>
+    private const int ListedIds = 10;
+
     public int SacctCalls => CommandsRun.Count(c => c.Contains("sacct", StringComparison.Ordinal));
 
     public int SqueueCalls => CommandsRun.Count(c => c.Contains("squeue", StringComparison.Ordinal));
+
+    /// <summary>The ids reported UNKNOWN because neither tool knows them, each with why (for a warning).</summary>
+    public IReadOnlyList<JobNotFound> NotFound { get; init; } = Array.Empty<JobNotFound>();
+
+    /// <summary>
+    /// <see cref="Failures"/> as a user should read them: one error per cause. Ids that failed for the same
+    /// reason (<see cref="JobQueryFailure.Cause"/>) become one error whose target is the list of their targets
+    /// (manifest path, else job id, in request order) and whose message names them; an error about an argument
+    /// rather than the ids (the same object for each) is that error once; an id with a cause of its own keeps
+    /// its own error. <see cref="Failures"/> itself stays per id (the stage pass records each run's failure).
+    /// </summary>
+    public IReadOnlyList<AutolabException> ErrorsByCause()
+    {
+        var errors = new List<AutolabException>();
+        foreach (var group in Failures.GroupBy(f => (object?)f.Cause ?? f, ReferenceEqualityComparer.Instance))
+        {
+            var members = group.ToList();
+            var cause = members[0].Cause;
+            if (members.Count == 1 || cause is null)
+            {
+                errors.Add(members[0].Error);
+            }
+            else if (members.All(m => ReferenceEquals(m.Error, cause)))
+            {
+                errors.Add(cause);
+            }
+            else
+            {
+                var targets = members.Select(m => m.Request.ManifestPath ?? m.Request.Id.Text).Distinct(StringComparer.Ordinal).ToArray();
+                var named = members.Select(m => m.Request.ManifestPath is null ? m.Request.Id.Text : $"{m.Request.Id} ({m.Request.ManifestPath})").Distinct(StringComparer.Ordinal).ToList();
+                var list = named.Count <= ListedIds
+                    ? string.Join(", ", named)
+                    : string.Join(", ", named.Take(ListedIds)) + string.Create(CultureInfo.InvariantCulture, $" and {named.Count - ListedIds} more");
+                errors.Add(new AutolabException(cause.ErrorId, cause.Category, $"Jobs {list}: {cause.Message}", targets, cause)
+                {
+                    Detail = cause.Detail ?? cause.Message,
+                });
+            }
+        }
+
+        return errors;
+    }
 }
 
 /// <summary>
@@ -84,12 +140,15 @@ public sealed class SlurmJobQuery
         var failures = new List<JobQueryFailure>();
         var commands = new List<string>();
         var warnings = new List<string>();
+        var notFound = new List<JobNotFound>();
         var resolved = new Dictionary<JobRequest, SlurmJobState>();
         foreach (var group in requests.GroupBy(r => r.Cluster ?? string.Empty, StringComparer.Ordinal))
         {
             if (group.Key.Length > 0 && !SlurmJobId.IsClusterName(group.Key))
             {
-                // Never reaches a command line: each id of the group fails before any process starts.
+                // Never reaches a command line: each id of the group fails before any process starts. A bad
+                // -Cluster is one error about the argument; a manifest's bad cluster is that manifest's own.
+                AutolabException? argument = null;
                 foreach (var request in group)
                 {
                     try
@@ -98,7 +157,15 @@ public sealed class SlurmJobQuery
                     }
                     catch (AutolabException ex)
                     {
-                        failures.Add(new JobQueryFailure(request, ex));
+                        if (request.ManifestPath is null)
+                        {
+                            argument ??= ex;
+                            failures.Add(new JobQueryFailure(request, argument) { Cause = argument });
+                        }
+                        else
+                        {
+                            failures.Add(new JobQueryFailure(request, ex));
+                        }
                     }
                 }
 
@@ -106,7 +173,7 @@ public sealed class SlurmJobQuery
             }
 
             var cluster = group.Key.Length == 0 ? null : group.Key;
-            QueryCluster(cluster, group.ToList(), since, cancellationToken, resolved, failures, commands, warnings);
+            QueryCluster(cluster, group.ToList(), since, cancellationToken, resolved, failures, commands, warnings, notFound);
         }
 
         foreach (var request in requests)
@@ -117,7 +184,7 @@ public sealed class SlurmJobQuery
             }
         }
 
-        return new JobQueryResult(states, failures, commands, warnings);
+        return new JobQueryResult(states, failures, commands, warnings) { NotFound = notFound };
     }
 
     /// <summary>The sacct command for these ids (exposed for tests and benchmarks).</summary>
@@ -175,7 +242,8 @@ public sealed class SlurmJobQuery
         Dictionary<JobRequest, SlurmJobState> resolved,
         List<JobQueryFailure> failures,
         List<string> commands,
-        List<string> warnings)
+        List<string> warnings,
+        List<JobNotFound> notFound)
     {
         var now = _clock.UtcNow;
         var start = since
@@ -186,6 +254,7 @@ public sealed class SlurmJobQuery
 
         // 1. sacct for every id (chunks of 1000). A failing chunk fails only its own ids.
         var sacctRows = new List<SacctRow>();
+        var accountingDisabled = false;
         var sacctErrors = new Dictionary<string, AutolabException>(StringComparer.Ordinal);
         var ids = requests.Select(r => r.Id.Text).Distinct(StringComparer.Ordinal).ToList();
         for (var offset = 0; offset < ids.Count; offset += MaxIdsPerSacct)
@@ -216,6 +285,7 @@ public sealed class SlurmJobQuery
                 {
                     if (result.StandardError.Contains("accounting storage is disabled", StringComparison.OrdinalIgnoreCase))
                     {
+                        accountingDisabled = true;
                         warnings.Add("Slurm accounting is disabled on this cluster: job states come from squeue alone, and a job the controller has forgotten is unknown.");
                         break;
                     }
@@ -309,14 +379,19 @@ public sealed class SlurmJobQuery
             var asked = needSqueue.Contains(request);
             if (sacctErrors.TryGetValue(request.Id.Text, out var sacctError) && fromSqueue.Count == 0)
             {
-                failures.Add(new JobQueryFailure(request, ForId(sacctError, request)));
+                failures.Add(new JobQueryFailure(request, ForId(sacctError, request)) { Cause = sacctError });
                 continue;
             }
 
             if (asked && squeueError is not null && fromSacct.Count == 0)
             {
-                failures.Add(new JobQueryFailure(request, ForId(squeueError, request)));
+                failures.Add(new JobQueryFailure(request, ForId(squeueError, request)) { Cause = squeueError });
                 continue;
+            }
+
+            if (fromSacct.Count == 0 && fromSqueue.Count == 0)
+            {
+                notFound.Add(new JobNotFound(request, NotFoundMessage(request, start, accountingDisabled)));
             }
 
             if (asked && squeueError is not null)
@@ -402,6 +477,19 @@ public sealed class SlurmJobQuery
         {
             Detail = string.Create(CultureInfo.InvariantCulture, $"{command.Program} exited {result.ExitCode}: {LastLines(result.StandardError)}"),
         };
+
+    /// <summary>Why an id is reported UNKNOWN: where it was looked for, and what to check.</summary>
+    private string NotFoundMessage(JobRequest request, DateTimeOffset windowStart, bool accountingDisabled)
+    {
+        var job = $"Job {request.Id}{(request.ManifestPath is null ? string.Empty : $" ({request.ManifestPath})")}";
+        var where = (request.Cluster is null ? string.Empty : $" on cluster {request.Cluster}") + (_runner.Location == "local" ? string.Empty : $" (asked on {_runner.Location})");
+        const string Squeue = "squeue (the controller forgets a finished job after MinJobAge)";
+        var why = accountingDisabled
+            ? $"accounting is disabled, so only {Squeue} could know it, and it does not"
+            : string.Create(CultureInfo.InvariantCulture, $"it is neither in sacct's window (jobs since {windowStart.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) nor known to {Squeue}");
+        var check = request.Cluster is null ? "the job id (and -Cluster on a multi-cluster site)" : "the job id and the cluster";
+        return $"{job} is reported UNKNOWN{where}: {why}. Check {check}; for an older job, widen the window with -Since.";
+    }
 
     private static AutolabException ForId(AutolabException error, JobRequest request) =>
         new(error.ErrorId, error.Category, $"Job {request.Id}{(request.ManifestPath is null ? string.Empty : $" ({request.ManifestPath})")}: {error.Message}", request.ManifestPath ?? (object)request.Id.Text, error)

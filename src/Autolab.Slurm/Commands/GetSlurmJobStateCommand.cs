@@ -121,15 +121,20 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
             throw new PipelineStoppedException();
         }
 
-        Report(result, asErrors: true);
+        Report(result, forUser: true);
         foreach (var (_, state) in result.States)
         {
             WriteObject(state);
         }
     }
 
-    /// <summary>What a query ran (verbose), its warnings, and the ids it could not answer for: error records, or (for a pass, which records them) verbose lines.</summary>
-    private void Report(JobQueryResult result, bool asErrors)
+    /// <summary>
+    /// What a query ran (verbose), its warnings, and the ids it could not answer for or could not find: for a
+    /// user, error records (one per cause: ids that failed for the same reason share one record whose target is
+    /// the list of their ids or manifests) and a warning per id reported UNKNOWN; for a pass (which records and
+    /// reports them itself), verbose lines.
+    /// </summary>
+    private void Report(JobQueryResult result, bool forUser)
     {
         foreach (var command in result.CommandsRun)
         {
@@ -141,16 +146,31 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
             WriteWarning(warning);
         }
 
-        foreach (var failure in result.Failures)
+        foreach (var missing in result.NotFound)
         {
-            if (asErrors)
+            if (forUser)
             {
-                WriteAutolabError(failure.Error);
+                WriteWarning(missing.Message);
             }
             else
             {
-                WriteVerbose($"{failure.Request.Id}: {failure.Error.ErrorId}: {failure.Error.Message}");
+                WriteVerbose(missing.Message);
             }
+        }
+
+        if (forUser)
+        {
+            foreach (var error in result.ErrorsByCause())
+            {
+                WriteAutolabError(error);
+            }
+
+            return;
+        }
+
+        foreach (var failure in result.Failures)
+        {
+            WriteVerbose($"{failure.Request.Id}: {failure.Error.ErrorId}: {failure.Error.Message}");
         }
     }
 
@@ -192,7 +212,7 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
                 throw new PipelineStoppedException();
             }
 
-            Report(result, asErrors: false);
+            Report(result, forUser: false);
             var stops = pass.RecordPoll(result);
             if (stops.Count > 0)
             {

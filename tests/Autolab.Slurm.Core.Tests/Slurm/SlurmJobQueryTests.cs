@@ -525,6 +525,49 @@ public class SlurmJobQueryTests
     }
 
     [Fact]
+    public void Query_UnknownId_NotFoundSaysNeitherInSacctsWindowNorInSqueue()
+    {
+        var runner = new ReplayRunner { Sacct = _ => Reply.Sacct("real-unknown-id"), Squeue = _ => Reply.Squeue("real-final") };
+
+        var result = Run(runner, "2", "999999");
+
+        var missing = Assert.Single(result.NotFound);
+        Assert.Equal("999999", missing.Request.Id.Text);
+        // No -Since and no submission time: the window is the last 30 days.
+        Assert.Contains("Job 999999 is reported UNKNOWN", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("neither in sacct's window (jobs since 2026-11-01T04:45:30Z)", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("nor known to squeue", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("-Since", missing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("..", missing.Message, StringComparison.Ordinal);
+        Assert.Equal("UNKNOWN", Single(result, "999999").State);
+    }
+
+    [Fact]
+    public void Query_UnknownIdFromAManifest_NotFoundNamesTheManifestAndItsWindow()
+    {
+        var runner = new ReplayRunner { Sacct = _ => Reply.Sacct("real-unknown-id"), Squeue = _ => Reply.Squeue("real-final") };
+        var submitted = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+        var result = NewQuery(runner).Query(new[] { new JobRequest(Id("999999"), "/r/run_manifest.json", null, submitted) }, null, CancellationToken.None);
+
+        var missing = Assert.Single(result.NotFound);
+        Assert.StartsWith("Job 999999 (/r/run_manifest.json) is reported UNKNOWN", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("jobs since 2026-11-29T12:00:00Z", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Query_KnownIds_NothingNotFound()
+    {
+        var runner = new ReplayRunner { Sacct = _ => Reply.Sacct("real-controller-down"), Squeue = _ => Reply.Squeue("real-controller-down") };
+
+        // 999999 fails (squeue could not be asked): a failure, not "not found".
+        var result = Run(runner, "2", "11", "999999");
+
+        Assert.Empty(result.NotFound);
+        Assert.Single(result.Failures);
+    }
+
+    [Fact]
     public void Query_PreemptedAndBackInQueue_Pending()
     {
         var runner = new ReplayRunner { Sacct = _ => Reply.SyntheticSacct("sacct-preempted.txt"), Squeue = _ => Reply.SyntheticSqueue("squeue-preempted-requeued.txt") };
@@ -655,6 +698,113 @@ public class SlurmJobQueryTests
     }
 
     [Fact]
+    public void ErrorsByCause_SacctAndSqueueMissing_OneErrorListingEveryIdWhileFailuresStayPerId()
+    {
+        var runner = new ReplayRunner
+        {
+            Sacct = _ => Reply.Raise(new CommandStartException("'sacct' was not found on PATH; is it installed?")),
+            Squeue = _ => Reply.Raise(new CommandStartException("'squeue' was not found on PATH; is it installed?")),
+        };
+
+        var result = Run(runner, "2", "18", "999999");
+
+        // The pass records each run's failure: the Core result stays per id.
+        Assert.Equal(new[] { "2", "18", "999999" }, result.Failures.Select(f => f.Request.Id.Text));
+        Assert.All(result.Failures, f => Assert.Same(result.Failures[0].Cause, f.Cause));
+        var error = Assert.Single(result.ErrorsByCause());
+        Assert.Equal((ErrorIds.SchedulerUnavailable, AutolabErrorCategory.ResourceUnavailable), (error.ErrorId, error.Category));
+        Assert.Equal(new[] { "2", "18", "999999" }, Assert.IsType<string[]>(error.Target));
+        Assert.StartsWith("Jobs 2, 18, 999999: 'env SLURM_TIME_FORMAT=%s sacct --parsable2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("was not found on PATH", error.Message, StringComparison.Ordinal);
+        Assert.Empty(result.NotFound);
+    }
+
+    [Fact]
+    public void ErrorsByCause_ManifestsWithTheSameCause_TargetIsTheListOfManifests()
+    {
+        var runner = new ReplayRunner { Sacct = _ => Reply.Sacct("real-slurmdbd-down"), Squeue = _ => Reply.Squeue("real-controller-down") };
+        var requests = new[] { new JobRequest(Id("2"), "/r/a/run_manifest.json"), new JobRequest(Id("18"), "/r/b/run_manifest.json") };
+
+        var result = NewQuery(runner).Query(requests, null, CancellationToken.None);
+
+        var error = Assert.Single(result.ErrorsByCause());
+        Assert.Equal(new[] { "/r/a/run_manifest.json", "/r/b/run_manifest.json" }, Assert.IsType<string[]>(error.Target));
+        Assert.StartsWith("Jobs 2 (/r/a/run_manifest.json), 18 (/r/b/run_manifest.json): ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ErrorsByCause_ManyIds_ListsTenAndCountsTheRest()
+    {
+        var runner = new ReplayRunner { Sacct = _ => Reply.Sacct("real-slurmdbd-down"), Squeue = _ => Reply.Squeue("real-controller-down") };
+        var ids = Enumerable.Range(1, 25).Select(i => (1000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+        var error = Assert.Single(Run(runner, ids).ErrorsByCause());
+
+        Assert.StartsWith("Jobs 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010 and 15 more: ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ids, Assert.IsType<string[]>(error.Target));
+    }
+
+    [Fact]
+    public void ErrorsByCause_OneFailedId_ThatIdsOwnError()
+    {
+        var runner = new ReplayRunner { Sacct = _ => Reply.Sacct("real-controller-down"), Squeue = _ => Reply.Squeue("real-controller-down") };
+
+        var result = Run(runner, "2", "11", "999999");
+
+        Assert.Same(Assert.Single(result.Failures).Error, Assert.Single(result.ErrorsByCause()));
+    }
+
+    [Fact]
+    public void ErrorsByCause_DifferentCausesPerId_OneErrorEach()
+    {
+        // Two clusters: beta's slurmdbd is down (sacct fails), autolab's controller is down (squeue fails).
+        static bool Beta(CommandSpec spec) => spec.Arguments.Contains("--clusters=beta");
+        var runner = new ReplayRunner
+        {
+            Sacct = spec => Beta(spec) ? Reply.Sacct("real-slurmdbd-down") : Reply.Sacct("real-unknown-id"),
+            Squeue = spec => Beta(spec) ? Reply.Sacct("real-slurmdbd-down") : Reply.Squeue("real-controller-down"),
+        };
+        var requests = new[] { new JobRequest(Id("13"), null, "beta"), new JobRequest(Id("52"), null, "autolab") };
+
+        var result = NewQuery(runner).Query(requests, null, CancellationToken.None);
+
+        var errors = result.ErrorsByCause();
+        Assert.Equal(2, errors.Count);
+        Assert.Equal(new object?[] { "13", "52" }, errors.Select(e => e.Target));
+        Assert.Contains("Problem talking to the database", errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains(ControllerDown, errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ErrorsByCause_BadClusterArgument_OneErrorAboutTheArgument()
+    {
+        var runner = new ReplayRunner();
+        var requests = Requests("2", "3", "4").Select(r => r with { Cluster = "no such;cluster" }).ToList();
+
+        var result = NewQuery(runner).Query(requests, null, CancellationToken.None);
+
+        Assert.Empty(runner.Calls);
+        Assert.Equal(3, result.Failures.Count);
+        var error = Assert.Single(result.ErrorsByCause());
+        Assert.Equal((ErrorIds.InvalidJobId, "no such;cluster"), (error.ErrorId, error.Target));
+        Assert.Contains("-Cluster", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ErrorsByCause_BadClusterInEachManifest_OneErrorPerManifest()
+    {
+        var runner = new ReplayRunner();
+        var requests = new[] { new JobRequest(Id("2"), "/r/a/run_manifest.json", "x;y"), new JobRequest(Id("3"), "/r/b/run_manifest.json", "x;y") };
+
+        var result = NewQuery(runner).Query(requests, null, CancellationToken.None);
+
+        var errors = result.ErrorsByCause();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains("/r/a/run_manifest.json", errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains("/r/b/run_manifest.json", errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Query_SacctCancelledWhilePendingAndSacctDown_NoStartTimeFromSqueue()
     {
         // squeue prints StartTime = EndTime = cancel time for a job cancelled while pending (Fixtures/README.md).
@@ -696,6 +846,9 @@ public class SlurmJobQueryTests
         Assert.Equal(("running", 1), (Single(result, "11").Status, Single(result, "11").Restarts!.Value));
         Assert.Equal(("UNKNOWN", JobSource.None), (Single(result, "999999").State, Single(result, "999999").Source));
         Assert.Contains(result.Warnings, w => w.Contains("accounting", StringComparison.OrdinalIgnoreCase));
+        var missing = Assert.Single(result.NotFound);
+        Assert.Contains("accounting is disabled, so only squeue", missing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sacct's window", missing.Message, StringComparison.Ordinal);
     }
 
     [Fact]
