@@ -259,8 +259,8 @@ Describe 'Get-SlurmJobState' {
             (Get-Command Get-SlurmJobState).OutputType.Type | Should -Contain ([Autolab.Slurm.Models.SlurmJobState])
         }
 
-        It 'has a default table view with JobId, Name, State, Status, ExitCode, Elapsed, NodeList' {
-            $expected = @('JobId', 'Name', 'State', 'Status', 'ExitCode', 'Elapsed', 'NodeList')
+        It 'has a default table view with JobId, Name, State, Status, ExitCode, Reason (why a job pends)' {
+            $expected = @('JobId', 'Name', 'State', 'Status', 'ExitCode', 'Reason')
             $view = @((Get-FormatData -TypeName Autolab.Slurm.Models.SlurmJobState).FormatViewDefinition |
                     Where-Object { $_.Control -is [System.Management.Automation.TableControl] })[0]
             @($view.Control.Headers.Label) | Should -Be $expected
@@ -268,12 +268,14 @@ Describe 'Get-SlurmJobState' {
             $rendering = $PSStyle.OutputRendering
             try {
                 $PSStyle.OutputRendering = 'PlainText'
-                $text = Get-SlurmJobState $jobs.bad | Out-String -Width 200
+                $text = Get-SlurmJobState $jobs.bad, $jobs.hld | Out-String -Width 200
             }
             finally { $PSStyle.OutputRendering = $rendering }
             $lines = @($text -split "`n" | Where-Object { $_.Trim() })
             @($lines[0].Trim() -split '\s+') | Should -Be $expected
-            $lines[2] | Should -Match "^$($jobs.bad)\s+gsjs-bad\s+FAILED\s+failed\s+3\s+\S+\s+\S+"
+            # The controller may still know the failed job (MinJobAge) and say why: NonZeroExitCode.
+            $lines[2] | Should -Match "^$($jobs.bad)\s+gsjs-bad\s+FAILED\s+failed\s+3(\s+NonZeroExitCode)?\s*$"
+            $lines[3] | Should -Match "^$($jobs.hld)\s+gsjs-hld\s+PENDING\s+pending\s+JobHeldUser\s*$"
         }
     }
 
