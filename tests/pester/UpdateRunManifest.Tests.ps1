@@ -189,3 +189,59 @@ Describe 'Update-RunManifest' {
         }
     }
 }
+
+Describe 'A folder given as a manifest path (<Command>)' -ForEach @(
+    @{ Command = 'Update-RunManifest'; Call = { [CmdletBinding()] param($Path) Update-RunManifest -Path $Path -Status running -PassThru } }
+    @{ Command = 'Get-SlurmJobState'; Call = { [CmdletBinding()] param($Path) Get-SlurmJobState -ManifestPath $Path } }
+    @{ Command = 'Update-SlurmJobList'; Call = { [CmdletBinding()] param($Path) Update-SlurmJobList -ManifestPath $Path } }
+    @{ Command = 'Sync-RunArtifacts'; Call = { [CmdletBinding()] param($Path) Sync-RunArtifacts -ManifestPath $Path } }
+) {
+    BeforeEach {
+        $script:repo = New-TestRepository
+        $script:manifest = New-TestManifest -RepositoryRoot $repo
+        # Every entry below the repository with its write time: a lock folder or a rewrite shows up.
+        function script:Get-Tree { (Get-ChildItem -LiteralPath $repo -Recurse -Force | ForEach-Object { '{0}|{1}' -f $_.FullName, $_.LastWriteTimeUtc.Ticks } | Sort-Object) -join "`n" }
+        $script:before = Get-Tree
+    }
+    AfterEach { Remove-Item -LiteralPath $repo -Recurse -Force }
+
+    It 'says the run folder is a folder and names the manifest file in it (ManifestNotFound), writing nothing' {
+        $runDir = Split-Path $manifest
+        $out = & $Call $runDir -ErrorVariable err -ErrorAction SilentlyContinue
+        @($out | Where-Object { $_ -isnot [Autolab.Slurm.Models.ArtifactSyncResult] -or $_.Status -ne 'failed' }) | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike "ManifestNotFound,*"
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -Be $runDir
+        $err[0].Exception.Message | Should -BeExactly "'$runDir' is a folder, not a run manifest. Give the manifest file in it: '$manifest'."
+        Get-Tree | Should -BeExactly $before
+    }
+
+    It 'says how to find the manifests below a folder that holds none itself' {
+        $folder = Join-Path $repo 'experiments'
+        $null = & $Call $folder -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike "ManifestNotFound,*"
+        $err[0].Exception.Message | Should -Match "^'$([regex]::Escape($folder))' is a folder, not a run manifest\. "
+        $err[0].Exception.Message | Should -Match ([regex]::Escape("Get-ChildItem '$folder' -Recurse -Filter run_manifest.json"))
+        $err[0].Exception.Message | Should -Not -Match 'denied|permission'
+    }
+}
+
+Describe 'Messages that quote another error' {
+    It 'end the quoted sentence once (a schema that is not JSON)' {
+        $repo = New-TestRepository
+        try {
+            $manifest = New-TestManifest -RepositoryRoot $repo
+            $schema = Join-Path $repo 'broken.schema.json'
+            [IO.File]::WriteAllText($schema, "{ `"type`": `n")
+            Update-RunManifest -Path $manifest -Status running -SchemaPath $schema -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'SchemaNotFound,*'
+            # Newtonsoft's own message ends with a period ("... line 2, position 0.").
+            $err[0].Exception.InnerException.Message | Should -Match '\.$'
+            $err[0].Exception.Message | Should -Not -Match '[^.]\.\.(\s|$)'
+            $err[0].Exception.Message | Should -Match 'position \d+\. Restore it'
+        }
+        finally { Remove-Item -LiteralPath $repo -Recurse -Force }
+    }
+}

@@ -49,6 +49,20 @@ public class AutolabException : Exception
     public string? Detail { get; init; }
 }
 
+/// <summary>Helpers for messages that quote another exception's message.</summary>
+public static class ErrorText
+{
+    /// <summary>
+    /// Another exception's message as a clause inside one of ours: trimmed, without its closing period (an
+    /// ellipsis stays), so "cannot be read: {clause}. Check ..." never reads "is denied.. Check".
+    /// </summary>
+    public static string Clause(string message)
+    {
+        var text = message.Trim();
+        return text.EndsWith('.') && !text.EndsWith("...", StringComparison.Ordinal) ? text[..^1] : text;
+    }
+}
+
 /// <summary>The stable error ids of interface.md ("Error ids"). Never rename one: tests and users match them.</summary>
 public static class ErrorIds
 {

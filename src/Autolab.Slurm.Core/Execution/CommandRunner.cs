@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
+using Autolab.Slurm.Errors;
 
 namespace Autolab.Slurm.Execution;
 
@@ -127,7 +128,7 @@ public sealed class LocalCommandRunner : ICommandRunner
         }
         catch (Win32Exception ex)
         {
-            throw new CommandStartException($"'{command.Program}' could not be started ({ex.Message}); is it installed and on PATH?", ex);
+            throw new CommandStartException($"'{command.Program}' could not be started ({ErrorText.Clause(ex.Message)}); is it installed and on PATH?", ex);
         }
 
         using (process)

@@ -106,7 +106,7 @@ public static class AtomicFile
             throw new AutolabException(
                 ErrorIds.FileWriteFailed,
                 AutolabErrorCategory.WriteError,
-                $"Could not write '{target}': {ex.Message}. The file was left as it was; check the folder's permissions and free space.",
+                $"Could not write '{target}': {ErrorText.Clause(ex.Message)}. The file was left as it was; check the folder's permissions and free space.",
                 target,
                 ex);
         }

@@ -170,7 +170,7 @@ public sealed class JobLedgerService
             throw new AutolabException(
                 ErrorIds.LedgerInvalid,
                 AutolabErrorCategory.InvalidData,
-                $"The ledger '{path}' is not UTF-8 text ({ex.Message}); it was not changed. Convert it to UTF-8.",
+                $"The ledger '{path}' is not UTF-8 text ({ErrorText.Clause(ex.Message)}); it was not changed. Convert it to UTF-8.",
                 path,
                 ex);
         }
@@ -179,7 +179,7 @@ public sealed class JobLedgerService
             throw new AutolabException(
                 ErrorIds.LedgerInvalid,
                 AutolabErrorCategory.ReadError,
-                $"The ledger '{path}' cannot be read: {ex.Message}. Check its permissions.",
+                $"The ledger '{path}' cannot be read: {ErrorText.Clause(ex.Message)}. Check its permissions.",
                 path,
                 ex);
         }

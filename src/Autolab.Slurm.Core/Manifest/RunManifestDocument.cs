@@ -93,7 +93,7 @@ public sealed class RunManifestDocument
             throw new AutolabException(
                 ErrorIds.ManifestInvalidJson,
                 AutolabErrorCategory.InvalidData,
-                $"The run manifest '{full}' is not UTF-8 text ({ex.Message}). Restore it from version control or rewrite it as UTF-8 JSON.",
+                $"The run manifest '{full}' is not UTF-8 text ({ErrorText.Clause(ex.Message)}). Restore it from version control or rewrite it as UTF-8 JSON.",
                 full,
                 ex);
         }
@@ -101,6 +101,19 @@ public sealed class RunManifestDocument
 
     private static byte[] ReadBytes(string full)
     {
+        if (Directory.Exists(full))
+        {
+            // Reading a folder fails with "Access to the path is denied", which sends the user after permissions.
+            var inside = System.IO.Path.Combine(full, FileName);
+            throw new AutolabException(
+                ErrorIds.ManifestNotFound,
+                AutolabErrorCategory.ObjectNotFound,
+                File.Exists(inside)
+                    ? $"'{full}' is a folder, not a run manifest. Give the manifest file in it: '{inside}'."
+                    : $"'{full}' is a folder, not a run manifest. Give a run's manifest file, experiments/<type>/<iteration_id>/runs/<run_id>/run_manifest.json; Get-ChildItem '{full}' -Recurse -Filter run_manifest.json lists those below it.",
+                full);
+        }
+
         try
         {
             return File.ReadAllBytes(full);
@@ -119,7 +132,7 @@ public sealed class RunManifestDocument
             throw new AutolabException(
                 ErrorIds.ManifestNotFound,
                 AutolabErrorCategory.PermissionDenied,
-                $"The run manifest '{full}' cannot be read: {ex.Message}. Check its permissions.",
+                $"The run manifest '{full}' cannot be read: {ErrorText.Clause(ex.Message)}. Check its permissions.",
                 full,
                 ex);
         }
@@ -137,7 +150,7 @@ public sealed class RunManifestDocument
             throw new AutolabException(
                 ErrorIds.ManifestInvalidJson,
                 AutolabErrorCategory.InvalidData,
-                $"The run manifest '{path}' is not valid JSON: {ex.Message}. Fix the file (or restore it from version control); it was not changed.",
+                $"The run manifest '{path}' is not valid JSON: {ErrorText.Clause(ex.Message)}. Fix the file (or restore it from version control); it was not changed.",
                 path,
                 ex);
         }

@@ -53,7 +53,7 @@ public static class JsonSchemaValidator
             throw new AutolabException(
                 ErrorIds.SchemaNotFound,
                 AutolabErrorCategory.InvalidData,
-                $"The schema '{full}' is not valid JSON: {ex.Message}. Restore it from autolab's scaffold or version control.",
+                $"The schema '{full}' is not valid JSON: {ErrorText.Clause(ex.Message)}. Restore it from autolab's scaffold or version control.",
                 full,
                 ex);
         }

@@ -433,7 +433,7 @@ public sealed class SlurmJobQuery
             throw new AutolabException(
                 ErrorIds.SchedulerTimeout,
                 AutolabErrorCategory.OperationTimeout,
-                $"{ex.Message} (on {_runner.Location}). The controller or slurmdbd may be overloaded or down; try again later or raise -TimeoutSec.",
+                $"{ErrorText.Clause(ex.Message)} (on {_runner.Location}). The controller or slurmdbd may be overloaded or down; try again later or raise -TimeoutSec.",
                 command.ShortDisplay,
                 ex)
             {

@@ -83,7 +83,7 @@ public sealed class SlurmStateTable
             throw new AutolabException(
                 ErrorIds.SchemaNotFound,
                 AutolabErrorCategory.InvalidData,
-                $"The Slurm state table '{path}' is malformed: {ex.Message}. Reinstall the module.",
+                $"The Slurm state table '{path}' is malformed: {ErrorText.Clause(ex.Message)}. Reinstall the module.",
                 path,
                 ex);
         }

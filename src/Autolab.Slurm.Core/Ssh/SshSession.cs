@@ -116,7 +116,7 @@ public sealed class SshSession : IDisposable
                 throw new AutolabException(
                     ErrorIds.SshConnectionFailed,
                     AutolabErrorCategory.ConnectionError,
-                    $"Cannot connect to {Target}: the host name '{Target.HostName}' does not resolve ({ex.Message}). Check the name (or the HostName of the ssh config entry) and the network.",
+                    $"Cannot connect to {Target}: the host name '{Target.HostName}' does not resolve ({ErrorText.Clause(ex.Message)}). Check the name (or the HostName of the ssh config entry) and the network.",
                     Target.ToString(),
                     ex)
                 {
@@ -138,7 +138,7 @@ public sealed class SshSession : IDisposable
                 throw new AutolabException(
                     ErrorIds.SshAuthenticationFailed,
                     AutolabErrorCategory.SecurityError,
-                    $"The private key '{keyFile}' cannot be used for {Target}: {ex.Message}. Check the file (OpenSSH or PEM; ed25519, RSA or ECDSA) and -KeyPassphrase.",
+                    $"The private key '{keyFile}' cannot be used for {Target}: {ErrorText.Clause(ex.Message)}. Check the file (OpenSSH or PEM; ed25519, RSA or ECDSA) and -KeyPassphrase.",
                     Target.ToString(),
                     ex);
             }
@@ -182,7 +182,7 @@ public sealed class SshSession : IDisposable
             throw new AutolabException(
                 ErrorIds.SshAuthenticationFailed,
                 AutolabErrorCategory.SecurityError,
-                $"{Target} refused the login with {string.Join(", ", Target.KeyFiles)}: {ex.Message}. Check -UserName and -KeyFilePath (is the public key in the login node's authorized_keys?).",
+                $"{Target} refused the login with {string.Join(", ", Target.KeyFiles)}: {ErrorText.Clause(ex.Message)}. Check -UserName and -KeyFilePath (is the public key in the login node's authorized_keys?).",
                 Target.ToString(),
                 ex);
         }
@@ -192,7 +192,7 @@ public sealed class SshSession : IDisposable
             throw new AutolabException(
                 ErrorIds.SshConnectionFailed,
                 AutolabErrorCategory.ConnectionError,
-                $"Cannot connect to {Target}: {ex.Message}. Check the host name, -Port and that the login node accepts SSH from here.",
+                $"Cannot connect to {Target}: {ErrorText.Clause(ex.Message)}. Check the host name, -Port and that the login node accepts SSH from here.",
                 Target.ToString(),
                 ex);
         }

@@ -89,7 +89,7 @@ public sealed class AutolabState
             throw new AutolabException(
                 ErrorIds.StateInvalid,
                 AutolabErrorCategory.ReadError,
-                $"'{path}' cannot be read: {ex.Message}. Check its permissions (the stage needs to read it).",
+                $"'{path}' cannot be read: {ErrorText.Clause(ex.Message)}. Check its permissions (the stage needs to read it).",
                 path,
                 ex);
         }
