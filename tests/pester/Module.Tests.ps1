@@ -97,3 +97,45 @@ Describe 'Format views' {
         $format.FormatViewDefinition.Control.Headers.Count | Should -BeLessOrEqual 8
     }
 }
+
+Describe 'Error ids in the help' {
+    BeforeAll {
+        # The module's own ids: the constants of Autolab.Slurm.Errors.ErrorIds (every error the module writes takes its id from there).
+        $script:codeIds = @([Autolab.Slurm.Errors.ErrorIds].GetFields([Reflection.BindingFlags] 'Public, Static') |
+                Where-Object IsLiteral | ForEach-Object { $_.GetRawConstantValue() } | Sort-Object)
+        $script:docs = Join-Path $PSScriptRoot '../../docs'
+    }
+
+    It 'knows the module''s ids by reflection (the test itself can fail)' {
+        $codeIds.Count | Should -BeGreaterThan 30
+        $codeIds | Should -Contain 'ManifestNotFound'
+        $codeIds | Should -Contain 'FileAccessDenied'
+    }
+
+    It 'about_Autolab.Slurm, as Get-Help shows it, lists every id once with one line of meaning, and nothing else' {
+        $text = (Get-Help about_Autolab.Slurm | Out-String) -replace "`r", ''
+        $section = [regex]::Match($text, '(?ms)^\s*Errors\s*$(.*?)^\S').Groups[1].Value
+        $section | Should -Not -BeNullOrEmpty -Because 'the about topic has an Errors section'
+        $listed = @([regex]::Matches($section, '(?m)^\s*- ([A-Za-z]+): (\S.*)$') | ForEach-Object { $_.Groups[1].Value })
+        @($listed | Group-Object | Where-Object Count -gt 1 | ForEach-Object Name) | Should -BeNullOrEmpty -Because 'each id is listed once'
+        @($listed | Sort-Object) | Should -Be $codeIds
+    }
+
+    It 'points to nothing that does not ship with the module' {
+        $text = Get-Help about_Autolab.Slurm | Out-String
+        $text | Should -Not -Match 'interface\.md|autolab-contract\.md|slurm-facts\.md|STYLE\.md|README'
+    }
+
+    It '<Page>: its "Error ids:" line names only ids the module has' -ForEach @(
+        Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot '../../docs') -Filter '*.md' |
+            Where-Object { (Get-Content -LiteralPath $_.FullName -Raw) -match '(?m)^(Terminating e|E)rror ids: ' } |
+            ForEach-Object { @{ Page = $_.Name; Path = $_.FullName } }
+    ) {
+        $line = @(Get-Content -LiteralPath $Path | Where-Object { $_ -match '^(Terminating e|E)rror ids: ' })[0]
+        # The list runs to the first full stop; what follows is prose, and so is a remark in parentheses.
+        $list = ($line -replace '^(Terminating e|E)rror ids: ', '') -replace '\. .*$', '' -replace '\.$', '' -replace '\s*\([^)]*\)', ''
+        $named = @($list -split ',\s*')
+        $named.Count | Should -BeGreaterThan 0
+        foreach ($id in $named) { $codeIds | Should -Contain $id -Because "$Page names '$id'" }
+    }
+}
