@@ -862,6 +862,50 @@ $Policy
             Assert-CleanSync $case $s
         }
 
+        It 'the example profiles file (examples/autolab-repo) as a user would set it up: pulls through the cluster-login alias, keeping data and checkpoints there' {
+            # What the README asks of a user: copy the file, change remote_repo_root to the checkout on the cluster,
+            # and give the ssh config a Host entry named like login_host. Nothing else is edited.
+            $example = Join-Path $PSScriptRoot '../../examples/autolab-repo/.autolab/remote_profiles.yaml'
+            $text = [IO.File]::ReadAllText($example)
+            $text | Should -Match '(?m)^    remote_repo_root: /scratch/jdoe/autolab-repo$'
+            [IO.File]::WriteAllText($profilesPath, $text.Replace('remote_repo_root: /scratch/jdoe/autolab-repo', "remote_repo_root: $remoteRepo"))
+            $config = Join-Path (Split-Path $profilesPath) 'ssh_config'
+            [IO.File]::WriteAllText($config, @"
+Host cluster-login
+    HostName $($tb.sshHost)
+    Port $($tb.sshPort)
+    User $($tb.sshUser)
+    IdentityFile $($tb.keys.ed25519)
+    UserKnownHostsFile $($tb.knownHosts)
+"@)
+            $null = Set-TestFile $case.Remote 'metrics.json' -Text '{"acc": 1}'
+            $null = Set-TestFile $case.Remote 'logs/train.log' -Text 'epoch 1'
+            $null = Set-TestFile $case.Remote 'data/raw.csv' -Text 'a,b'
+            $null = Set-TestFile $case.Remote 'checkpoints/last.ckpt' -Text 'weights'
+            $s = Invoke-Sync $case -With @{ SshConfigPath = $config }
+            $s.Errors | Should -BeNullOrEmpty
+            $r = $s.Result[0]
+            $r.Status | Should -Be 'ok'
+            $r.Source | Should -BeLike "*:$($case.Remote)"
+            @($r.PulledPaths | Sort-Object) | Should -Be @("$runRel/logs/train.log", "$runRel/metrics.json")
+            ($r.SkippedPaths | Where-Object Path -EQ "$runRel/data/raw.csv").Reason | Should -Match ([regex]::Escape("$runRel/data/**"))
+            ($r.SkippedPaths | Where-Object Path -EQ "$runRel/checkpoints/last.ckpt").Reason | Should -Match ([regex]::Escape("$runRel/*.ckpt"))
+            Assert-CleanSync $case $s
+        }
+
+        It 'the example profiles file: a run naming its shared profile is checked in place' {
+            Copy-Item -LiteralPath (Join-Path $PSScriptRoot '../../examples/autolab-repo/.autolab/remote_profiles.yaml') -Destination $profilesPath -Force
+            $m = Get-Content -LiteralPath $case.Manifest -Raw | ConvertFrom-Json -AsHashtable -DateKind String
+            $m.remote_execution = [ordered]@{ profile = 'shared'; mode = 'shared_fs' }
+            [IO.File]::WriteAllText($case.Manifest, ($m | ConvertTo-Json -Depth 10) + "`n")
+            $null = Set-TestFile $case.RunDir 'metrics.json' -Text '{"acc": 1}'
+            $s = Invoke-Sync $case
+            $s.Errors | Should -BeNullOrEmpty
+            $s.Result[0].Status | Should -Be 'ok'
+            $s.Result[0].PulledPaths | Should -BeNullOrEmpty
+            @($s.Result[0].VerifiedPaths) | Should -Contain "$runRel/metrics.json"
+        }
+
         It 'pulls only what allow_patterns name ({iteration_id} and {run_id} filled in)' {
             Set-Profile -Pull @"
     artifact_pull:
