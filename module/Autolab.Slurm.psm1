@@ -7,4 +7,11 @@ Set-StrictMode -Version Latest
 # file in the source; one file to read and compile on import). The source psm1 is never imported itself.
 #endregion
 
+# Invoke-SlurmMonitorStage's -RunId completes like New-SlurmMonitorPass's (the runs under the repository), through the
+# same C# completer. Registered here rather than as an attribute in the function's own file; one call, no module load.
+Register-ArgumentCompleter -CommandName Invoke-SlurmMonitorStage -ParameterName RunId -ScriptBlock {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    [Autolab.Slurm.Completers.RunIdCompleter]::new().CompleteArgument($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+}
+
 Export-ModuleMember -Function Invoke-SlurmMonitorStage -Cmdlet Get-SlurmJobState, Sync-RunArtifacts, Update-RunManifest, Update-SlurmJobList, New-SlurmMonitorPass, Complete-SlurmMonitorPass, Set-SlurmMonitorHook

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Net;
 using System.Security;
+using Autolab.Slurm.Completers;
 using Autolab.Slurm.Ssh;
 
 namespace Autolab.Slurm;
@@ -11,6 +12,7 @@ public abstract class SshCmdlet : AutolabCmdlet
     [Parameter]
     [Alias("HostName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ComputerNameCompleter))]
     public string? ComputerName { get; set; }
 
     [Parameter]

@@ -61,7 +61,8 @@ public sealed class SlurmJobs
             .ToDictionary(g => g.Key, g => g.Last()[1]);
     }
 
-    private static string Run(string program, params string[] arguments)
+    /// <summary>Runs a Slurm command (sbatch, scancel, ...) from PATH and returns its stdout; a non-zero exit fails the test.</summary>
+    internal static string Run(string program, params string[] arguments)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)

@@ -115,6 +115,23 @@ Describe 'Slurm <Release> (<Name>): Get-SlurmJobState through the login node' -F
         $states[$jobs.cnl].RawState | Should -Match '^CANCELLED'
     }
 
+    It 'completes -JobId with the login user''s own jobs and -Cluster with <Name>, through the login node' {
+        $typed = "-ComputerName $($Cluster.sshAlias) -SshConfigPath '$($tb.sshConfig)' -KnownHostsPath '$($Cluster.knownHosts)' -KeyFilePath '$($tb.keys.ed25519)'"
+        $line = "Get-SlurmJobState $typed -JobId $($jobs.run)"
+        $found = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches)
+        if ($Cluster.local) {
+            # The alias logs in as root, and the jobs are alab-ann's: squeue --me on the login node lists none of them.
+            @($found | Where-Object CompletionText -EQ $jobs.run) | Should -BeNullOrEmpty
+        }
+        else {
+            $match = @($found | Where-Object CompletionText -EQ $jobs.run)
+            $match.Count | Should -Be 1 -Because "the login node's squeue --me lists $($Cluster.sshUser)'s running job ($(@($found.CompletionText) -join ', '))"
+            $match[0].ToolTip | Should -Be "$($jobs.run) clusters-test (RUNNING)"
+        }
+        $line = "Get-SlurmJobState $typed -JobId 1 -Cluster "
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Contain $Cluster.name
+    }
+
     It 'asks sacct for Restarts where this release has the field (24.11 and later), and 22.05 without it' {
         $sacct = @($ran | Where-Object { $_ -match '\bsacct\b' })
         if ($Release -eq '22.05') {

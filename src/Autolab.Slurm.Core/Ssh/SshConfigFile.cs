@@ -79,6 +79,39 @@ public static class SshConfigFile
             knownHosts is null ? null : Expand(knownHosts, alias, resolvedHost, user));
     }
 
+    /// <summary>
+    /// The host aliases a user can type: the words of every <c>Host</c> line that are not patterns (no <c>*</c>,
+    /// <c>?</c> or <c>!</c>), in file order, each once. No file: none.
+    /// </summary>
+    public static IReadOnlyList<string> HostAliases(string configPath)
+    {
+        if (!File.Exists(configPath))
+        {
+            return Array.Empty<string>();
+        }
+
+        var aliases = new List<string>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var raw in File.ReadLines(configPath))
+        {
+            var (keyword, value) = Split(raw);
+            if (keyword != "host")
+            {
+                continue;
+            }
+
+            foreach (var word in Words(value))
+            {
+                if (word.Length > 0 && word.IndexOfAny(new[] { '*', '?', '!' }) < 0 && seen.Add(word))
+                {
+                    aliases.Add(word);
+                }
+            }
+        }
+
+        return aliases;
+    }
+
     /// <summary>OpenSSH's Host matching: any positive pattern matches and no negated one does.</summary>
     public static bool Matches(string host, IEnumerable<string> patterns)
     {

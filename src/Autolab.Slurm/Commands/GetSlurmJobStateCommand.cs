@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Autolab.Slurm.Completers;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.Manifest;
 using Autolab.Slurm.Models;
@@ -26,6 +27,7 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByJobIdSet)]
     [Alias("job_id", "Id")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(JobIdCompleter))]
     public string[] JobId { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByManifestSet)]
@@ -41,6 +43,7 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
     [Parameter(ParameterSetName = ByJobIdSet)]
     [Parameter(ParameterSetName = ByManifestSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ClusterCompleter))]
     public string? Cluster { get; set; }
 
     [Parameter(ParameterSetName = ByJobIdSet)]

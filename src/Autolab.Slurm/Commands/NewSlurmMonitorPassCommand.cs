@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Autolab.Slurm.Completers;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.Models;
 using Autolab.Slurm.Stage;
@@ -24,6 +25,7 @@ public sealed class NewSlurmMonitorPassCommand : AutolabCmdlet
 
     [Parameter(ParameterSetName = StageSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RunIdCompleter))]
     public string? RunId { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = HookSet)]
