@@ -62,6 +62,27 @@ public sealed class TestRepository : IDisposable
         return path;
     }
 
+    /// <summary>.autolab/state.json as autolab leaves it when the stage is slurm_monitor for <paramref name="runId"/>, and the run's launch line in the ledger.</summary>
+    public void WriteStageState(string runId, string jobId, DateTimeOffset startedAt)
+    {
+        var state = new JsonObject
+        {
+            ["iteration_id"] = "iter1",
+            ["experiment_id"] = "e1",
+            ["stage"] = "slurm_monitor",
+            ["stage_attempt"] = 0,
+            ["last_run_id"] = runId,
+            ["pending_run_id"] = string.Empty,
+            ["sync_status"] = "pending",
+            ["max_stage_attempts"] = 3,
+            ["max_total_iterations"] = 5,
+            ["history"] = new JsonArray(),
+        };
+        File.WriteAllText(Path.Combine(Root, ".autolab", "state.json"), state.ToJsonString(Indented) + "\n");
+        var line = $"- {startedAt.UtcDateTime:yyyy-MM-dd} | job_id={jobId} | iteration_id=iter1 | run_id={runId} | status=submitted";
+        File.WriteAllText(LedgerPath, "# SLURM Job Ledger\n\n" + line + "\n");
+    }
+
     public static JsonObject Read(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsObject();
 
     /// <summary>

@@ -889,6 +889,8 @@ profiles:
             $r.CanAdvance | Should -BeTrue
             $r.Message | Should -BeLike 'what if: *the run failed*'
             @($r.ChangedFiles) | Should -Contain "$runRel/run_manifest.json"
+            @($r.ChangedFiles) | Should -Contain "$runRel/logs/slurm_monitor.log"
+            @($r.ChangedFiles) | Should -Contain 'docs/slurm_job_list.md'
         }
 
         It 'then does exactly that without -WhatIf' {

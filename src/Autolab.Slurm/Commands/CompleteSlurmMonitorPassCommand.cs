@@ -30,6 +30,8 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
     {
         var pass = MonitorPass!;
         var result = pass.BuildResult();
+        // Under -WhatIf, the files this step would change, for the result's ChangedFiles (the log is always appended).
+        var wouldChange = new List<string>();
         try
         {
             if (pass.LogPath is { } log && pass.LogLine(result) is not null)
@@ -41,6 +43,7 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
                 else
                 {
                     result = pass.BuildResult(applied: false);
+                    wouldChange.Add(pass.Context.RepoRelative(log));
                 }
             }
 
@@ -66,6 +69,11 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+
+        if (wouldChange.Count > 0)
+        {
+            result.ChangedFiles = result.ChangedFiles.Concat(wouldChange).Distinct(StringComparer.Ordinal).ToArray();
         }
 
         var output = PSObject.AsPSObject(result);
