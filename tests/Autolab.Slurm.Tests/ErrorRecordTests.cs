@@ -125,6 +125,65 @@ public sealed class ErrorRecordTests(ModuleRunspace module, SlurmJobs jobs) : Mo
         Assert.Equal("running", TestRepository.Read(valid)["status"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("Update-RunManifest -Path $Path -Status running", "UpdateRunManifestCommand")]
+    [InlineData("Get-SlurmJobState -ManifestPath $Path", "GetSlurmJobStateCommand")]
+    [InlineData("Update-SlurmJobList -ManifestPath $Path", "UpdateSlurmJobListCommand")]
+    public void ManifestPath_TheRunFolder_ManifestNotFoundSayingItIsAFolderAndNamingTheFile(string command, string cmdlet)
+    {
+        var manifest = Repo.WriteManifest("run_001", Jobs.CompletedJobId, Jobs.SubmittedAt);
+        var folder = Path.GetDirectoryName(manifest)!;
+        var before = Repo.Snapshot();
+
+        var result = Module.Invoke("param($Path) " + command, new Hashtable { ["Path"] = folder });
+
+        var record = Assert.Single(result.Errors);
+        AssertRecord(record, "ManifestNotFound", cmdlet, ErrorCategory.ObjectNotFound, folder);
+        Assert.Equal($"'{folder}' is a folder, not a run manifest. Give the manifest file in it: '{manifest}'.", record.Exception.Message);
+        Assert.Empty(result.Output);
+        Assert.Equal(before, Repo.Snapshot());
+    }
+
+    [Fact]
+    public void GetSlurmJobState_NoSlurmOnPath_OneSchedulerUnavailableWhoseTargetIsEveryId()
+    {
+        var result = Module.Invoke("""
+            param($Ids)
+            $saved = $env:PATH
+            $env:PATH = '/nonexistent'
+            try { Get-SlurmJobState -JobId $Ids } finally { $env:PATH = $saved }
+            """, new Hashtable { ["Ids"] = new[] { Jobs.CompletedJobId, Jobs.FailedJobId, "99999999" } });
+
+        var record = Assert.Single(result.Errors);
+        Assert.Equal("SchedulerUnavailable,Autolab.Slurm.Commands.GetSlurmJobStateCommand", record.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.ResourceUnavailable, record.CategoryInfo.Category);
+        Assert.Equal(new[] { Jobs.CompletedJobId, Jobs.FailedJobId, "99999999" }, Assert.IsType<string[]>(record.TargetObject));
+        Assert.StartsWith($"Jobs {Jobs.CompletedJobId}, {Jobs.FailedJobId}, 99999999: ", record.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal("SchedulerUnavailable", record.Exception.GetType().GetProperty("ErrorId")!.GetValue(record.Exception));
+        Assert.Empty(result.Output);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void GetSlurmJobState_ClusterThatIsNoClusterName_OneInvalidJobIdWhoseTargetIsTheCluster()
+    {
+        var result = Module.Invoke("Get-SlurmJobState -JobId $args[0], $args[1] -Cluster 'a;b'", null, Jobs.CompletedJobId, Jobs.FailedJobId);
+
+        AssertRecord(Assert.Single(result.Errors), "InvalidJobId", "GetSlurmJobStateCommand", ErrorCategory.InvalidArgument, "a;b");
+        Assert.Empty(result.Output);
+    }
+
+    [Fact]
+    public void GetSlurmJobState_IdNoOneKnows_OneUnknownRowAndAWarningSayingWhy()
+    {
+        var result = Module.Invoke("Get-SlurmJobState -JobId 99999999, $args[0]", null, Jobs.CompletedJobId).AssertNoErrors();
+
+        Assert.Equal(new[] { "UNKNOWN", "COMPLETED" }, result.Output.Select(o => o.Text("State")));
+        var warning = Assert.Single(result.Warnings);
+        Assert.StartsWith("Job 99999999 is reported UNKNOWN: it is neither in sacct's window (jobs since ", warning, StringComparison.Ordinal);
+        Assert.Contains(") nor known to squeue", warning, StringComparison.Ordinal);
+    }
+
     private static void AssertRecord(ErrorRecord record, string id, string cmdlet, ErrorCategory category, object? target)
     {
         Assert.Equal($"{id},Autolab.Slurm.Commands.{cmdlet}", record.FullyQualifiedErrorId);
