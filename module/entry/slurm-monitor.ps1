@@ -68,7 +68,10 @@ if ($null -ne $mode -and $mode -notin 'Poll', 'Sync') {
 }
 
 try {
-    Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'Autolab.Slurm.psd1')) -ErrorAction Stop
+    # A hook needs only the compiled cmdlets: importing their assembly alone skips the formatting data (whose
+    # first load costs a cold pwsh about 200 ms) and the script half; the standalone pass needs the whole module.
+    $moduleFile = if ($mode) { 'Autolab.Slurm.dll' } else { 'Autolab.Slurm.psd1' }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', $moduleFile)) -ErrorAction Stop
     # SIGTERM or SIGINT: end the scheduler commands (and their children) first, say why, exit 143 / 130.
     [Autolab.Slurm.Execution.ChildProcesses]::ExitCleanlyOnSignals('slurm-monitor')
     $ssh = @{}
