@@ -9,8 +9,8 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $RepositoryRoot,
     [int] $Repeat = 15,
-    [ValidateSet('Core', 'Scheduler', 'Sync', 'Stage')]
-    [string[]] $Section = @('Core', 'Scheduler', 'Sync', 'Stage')
+    [ValidateSet('Core', 'Scheduler', 'Sync', 'Stage', 'Autolab')]
+    [string[]] $Section = @('Core', 'Scheduler', 'Sync', 'Stage', 'Autolab')
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -254,6 +254,72 @@ function Measure-Stage {
     }
 }
 
+function Measure-Autolab {
+    <# autolab's own orchestrator on one COMPLETED job, side by side in one run: `autolab run` with our two
+       hooks (Set-SlurmMonitorHook) against `autolab run` with a bare sacct poll template and no sync
+       template (what a user would write instead). Both start from the same bytes each round: state.json,
+       manifest, ledger and the hook logs are put back before every run. Then the poll hook's cold cost
+       over a bare pwsh and a bare sacct call. #>
+    $helpers = Join-Path $RepositoryRoot 'tests/pester/AutolabTestHelpers.psm1'
+    try { $null = (Get-Command python3 -CommandType Application -ErrorAction Stop); Import-Module $helpers -Force; $null = Get-AutolabSourcePath }
+    catch { "autolab benchmarks skipped: $($_.Exception.Message)"; return }
+    $repo = New-AutolabTestRepository -Stage launch -JobCommand 'echo done > "${RUN_DIR}/result.txt"'
+    try {
+        $null = Set-SlurmMonitorHook -RepositoryRoot $repo.RepositoryRoot -Force
+        $launch = Invoke-AutolabLaunch -RepositoryRoot $repo.RepositoryRoot
+        Wait-Jobs @($launch.JobId)
+        $policyPath = Join-Path $repo.RepositoryRoot '.autolab/verifier_policy.yaml'
+        $saved = @{}
+        foreach ($path in @($repo.StatePath, $launch.ManifestPath, $repo.LedgerPath)) { $saved[$path] = [IO.File]::ReadAllBytes($path) }
+        $hookPolicy = [IO.File]::ReadAllBytes($policyPath)
+        Set-AutolabMonitorTemplate -RepositoryRoot $repo.RepositoryRoot -Poll 'sacct -n -X -P -j {job_id} -o State' -Sync ''
+        $barePolicy = [IO.File]::ReadAllBytes($policyPath)
+        $logs = Join-Path $launch.RunDirectory 'logs'
+        $outcome = @{}
+        $runWith = {
+            param([string] $Name, [byte[]] $Policy)
+            foreach ($path in $saved.Keys) { [IO.File]::WriteAllBytes($path, $saved[$path]) }
+            [IO.File]::WriteAllBytes($policyPath, $Policy)
+            Remove-Item -LiteralPath $logs -Recurse -Force -ErrorAction SilentlyContinue
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $result = Invoke-Autolab -RepositoryRoot $repo.RepositoryRoot run --no-run-agent
+            $watch.Stop()
+            $outcome[$Name] = '{0} -> {1} (exit {2})' -f $result.StageBefore, $result.StageAfter, $result.ExitCode
+            $watch.Elapsed.TotalMilliseconds
+        }
+        $times = [ordered]@{ hooks = [Collections.Generic.List[double]]::new(); bare = [Collections.Generic.List[double]]::new() }
+        $null = & $runWith 'hooks' $hookPolicy; $null = & $runWith 'bare' $barePolicy
+        foreach ($i in 1..7) {
+            $times.hooks.Add((& $runWith 'hooks' $hookPolicy))
+            $times.bare.Add((& $runWith 'bare' $barePolicy))
+        }
+        $withHooks = Get-Median $times.hooks; $bare = Get-Median $times.bare
+        Write-Figure 'autolab run, bare sacct poll template (completed job)' $bare 'ms' ("(reference; $($outcome.bare))")
+        Write-Figure 'autolab run, our -Hook Poll + -Hook Sync (same job)' $withHooks 'ms' ("(reference; $($outcome.hooks))")
+        Write-Figure 'ratio: autolab run with our hooks / with bare sacct' ($withHooks / $bare) 'x' '(reported)'
+
+        # The poll hook alone, cold, as autolab starts it, against a bare pwsh and the sacct call it makes.
+        foreach ($path in $saved.Keys) { [IO.File]::WriteAllBytes($path, $saved[$path]) }
+        $pwsh = Get-PwshInvocation
+        $exe = $pwsh[0]; $prefix = @($pwsh | Select-Object -Skip 1)
+        $entry = Join-Path (Split-Path $ModulePath) 'bin/slurm-monitor.ps1'
+        $sacctArgs = @('-n', '-X', '-P', '-j', $launch.JobId, '-o', 'State')
+        $m = Measure-Interleaved ([ordered]@{
+                bare  = { & $exe @prefix -NoProfile -NonInteractive -Command '1' | Out-Null }
+                sacct = { & sacct @sacctArgs | Out-Null }
+                poll  = { & $exe @prefix -NoProfile -NonInteractive -File $entry -Hook Poll -RunDirectory $launch.RunDirectory -RepositoryRoot $repo.RepositoryRoot | Out-Null }
+            }) 11
+        Write-Figure 'bare sacct -n -X -P -j <id> -o State' $m.sacct 'ms' '(reference)'
+        Write-Figure 'cold -Hook Poll adds to a bare pwsh -Command 1' ($m.poll - $m.bare) 'ms' ('under {0:N0} ms (250 ms + the sacct call)' -f (250 + $m.sacct))
+        Write-Figure 'cold -Hook Poll adds, less the sacct call' ($m.poll - $m.bare - $m.sacct) 'ms' 'under 250 ms'
+        $loaded = & $exe @prefix -NoProfile -NonInteractive -Command "& '$entry' -Hook Poll -RunDirectory '$($launch.RunDirectory)' -RepositoryRoot '$($repo.RepositoryRoot)' | Out-Null; [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -contains 'NJsonSchema'"
+        '{0,-62} {1}   target: False' -f 'NJsonSchema loaded by the poll hook', (@($loaded)[-1])
+    }
+    finally {
+        Remove-AutolabTestRepository $repo -ErrorAction SilentlyContinue
+    }
+}
+
 $work = Join-Path ([IO.Path]::GetTempPath()) ("autolab-bench-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $null = New-Item -ItemType Directory -Path (Join-Path $work '.autolab') -Force
 $null = New-Item -ItemType Directory -Path (Join-Path $work 'docs') -Force
@@ -325,6 +391,7 @@ try {
         if ($Section -contains 'Scheduler') { Measure-Scheduler }
         if ($Section -contains 'Sync') { Measure-Sync }
         if ($Section -contains 'Stage') { Measure-Stage }
+        if ($Section -contains 'Autolab') { Measure-Autolab }
     }
     else {
         'scheduler, sync and stage benchmarks skipped: no sbatch on PATH (run tests/infra/up.sh)'
