@@ -24,18 +24,28 @@ $ExecutionContext.SessionState.Module.OnRemove = {
 function Get-AutolabSourcePath {
     <#
     .SYNOPSIS
-        The folder to put on PYTHONPATH for `python3 -m autolab`: ../shared/autolab/src relative to the
-        repository root (where CI has it too).
+        The folder to put on PYTHONPATH for `python3 -m autolab`: $env:AUTOLAB_SOURCE_DIR when set, else the
+        first shared/autolab/src found beside the repository or beside one of its parent folders
+        (../shared/autolab/src for a checkout next to it, ../../shared/autolab/src for a clone one level down).
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param()
     $repositoryRoot = [IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../..'))
-    $source = [IO.Path]::GetFullPath((Join-Path $repositoryRoot '../shared/autolab/src'))
-    if (-not (Test-Path -LiteralPath (Join-Path $source 'autolab/__main__.py'))) {
-        throw "autolab's source is not at '$source' (expected ../shared/autolab/src beside the repository root '$repositoryRoot'): put autolab's src folder there, as CI does."
+    if ($env:AUTOLAB_SOURCE_DIR) {
+        $source = [IO.Path]::GetFullPath($env:AUTOLAB_SOURCE_DIR)
+        if (-not (Test-Path -LiteralPath (Join-Path $source 'autolab/__main__.py'))) {
+            throw "AUTOLAB_SOURCE_DIR is '$source', which holds no autolab/__main__.py: point it at autolab's src folder."
+        }
+        return $source
     }
-    return $source
+    $folder = [IO.Directory]::GetParent($repositoryRoot)
+    while ($folder) {
+        $source = Join-Path $folder.FullName 'shared/autolab/src'
+        if (Test-Path -LiteralPath (Join-Path $source 'autolab/__main__.py')) { return $source }
+        $folder = $folder.Parent
+    }
+    throw "autolab's source was not found: no shared/autolab/src beside '$repositoryRoot' or any folder above it. Put autolab's src folder at ../shared/autolab/src, or set AUTOLAB_SOURCE_DIR to it."
 }
 
 function Get-AutolabPython {

@@ -204,9 +204,20 @@ public sealed class AutolabMonitorRulesTests
         return JsonNode.Parse(output.Result)!.AsArray();
     }
 
-    /// <summary>autolab's source beside the repository (../shared/autolab/src), where CI has it too.</summary>
+    /// <summary>
+    /// autolab's source: AUTOLAB_SOURCE_DIR when set, else the first shared/autolab/src beside the repository
+    /// or beside one of the folders above it (../shared/autolab/src for a checkout next to it).
+    /// </summary>
     private static string AutolabSource()
     {
+        var configured = Environment.GetEnvironmentVariable("AUTOLAB_SOURCE_DIR");
+        if (!string.IsNullOrEmpty(configured))
+        {
+            var full = Path.GetFullPath(configured);
+            Assert.True(File.Exists(Path.Combine(full, "autolab", "__main__.py")), $"AUTOLAB_SOURCE_DIR is {full}, which holds no autolab/__main__.py");
+            return full;
+        }
+
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Autolab.Monitor.sln")))
         {
@@ -214,8 +225,17 @@ public sealed class AutolabMonitorRulesTests
         }
 
         Assert.NotNull(directory);
-        var source = Path.GetFullPath(Path.Combine(directory!.FullName, "..", "shared", "autolab", "src"));
-        Assert.True(Directory.Exists(Path.Combine(source, "autolab")), $"autolab's source is not at {source}");
-        return source;
+        var repository = directory!.FullName;
+        for (var folder = directory.Parent; folder is not null; folder = folder.Parent)
+        {
+            var source = Path.Combine(folder.FullName, "shared", "autolab", "src");
+            if (File.Exists(Path.Combine(source, "autolab", "__main__.py")))
+            {
+                return source;
+            }
+        }
+
+        Assert.Fail($"autolab's source was not found: no shared/autolab/src beside {repository} or any folder above it (or set AUTOLAB_SOURCE_DIR)");
+        return string.Empty;
     }
 }
