@@ -52,5 +52,15 @@ public abstract class SshCmdlet : AutolabCmdlet
         KnownHostsPath = KnownHostsPath is null ? null : ResolvePath(KnownHostsPath),
         SshConfigPath = SshConfigPath is null ? null : ResolvePath(SshConfigPath),
         AcceptNewHostKey = AcceptNewHostKey,
+        RecordNewHostKey = !WhatIfInEffect,
     };
+
+    /// <summary>
+    /// -WhatIf given to this command, or in effect through $WhatIfPreference (as inside Invoke-SlurmMonitorStage -WhatIf):
+    /// a new host key is then trusted for the connection only, never written to known_hosts.
+    /// </summary>
+    private bool WhatIfInEffect =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given)
+            ? given is SwitchParameter { IsPresent: true } || given is true
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 }

@@ -722,7 +722,9 @@ profiles:
             function script:Invoke-RemotePass([hashtable] $With = @{}) {
                 # The local sacct/squeue fail (and leave a marker): only polling through SSH can see the job.
                 $null = Set-FakePath (Get-FailingSchedulerBodies $marker)
-                try { return Invoke-Stage $case -With ($ssh + $With) } finally { $env:PATH = $savedPath }
+                $parameters = $ssh.Clone()
+                foreach ($k in $With.Keys) { $parameters[$k] = $With[$k] }
+                try { return Invoke-Stage $case -With $parameters } finally { $env:PATH = $savedPath }
             }
         }
 
@@ -735,14 +737,21 @@ profiles:
             Test-Path -LiteralPath $marker | Should -BeFalse -Because 'the local sacct/squeue must not be asked for a remote profile'
         }
 
-        It '-WhatIf writes nothing locally or remotely once the job is done' {
+        It '-WhatIf writes nothing locally or remotely once the job is done (with -AcceptNewHostKey, not known_hosts either)' {
             & scontrol release $case.JobId
             Wait-JobState $case.JobId 'COMPLETED' -TimeoutSec 60
             $localBefore = Get-TreeHashes $case.Repo
             $remoteBefore = Get-TreeHashes $remoteRoot
-            $null = Invoke-RemotePass @{ WhatIf = $true; UpdateState = $true }
+            $khDir = New-TestDirectory
+            $created.Add($khDir)
+            $kh = Join-Path $khDir 'known_hosts'
+            [IO.File]::WriteAllText($kh, '')
+            $s = Invoke-RemotePass @{ WhatIf = $true; UpdateState = $true; KnownHostsPath = $kh; AcceptNewHostKey = $true }
+            $s.Errors | Should -BeNullOrEmpty -Because 'the new host key is trusted for the pass -WhatIf describes'
+            $s.Result.SchedulerState | Should -Be 'COMPLETED' -Because 'the job was polled through the login node'
             Compare-TreeMap $localBefore (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
             Compare-TreeMap $remoteBefore (Get-TreeHashes $remoteRoot) | Should -BeNullOrEmpty
+            [IO.File]::ReadAllText($kh) | Should -Be '' -Because '-WhatIf records no host key'
         }
 
         It 'pulls the artifacts into the local run directory and ends synced' {

@@ -383,6 +383,21 @@ Describe 'Sync-RunArtifacts' {
             @(Get-Content -LiteralPath $kh).Count | Should -Be 1
         }
 
+        It '-WhatIf -AcceptNewHostKey lists what would be pulled but records no key (known_hosts unchanged); the real run then records it' {
+            $kh = New-KnownHosts
+            $s = Invoke-Sync $case -Watch (Split-Path $kh) -With (Merge-SshParameter @{ Source = $case.Source; KnownHostsPath = $kh; AcceptNewHostKey = $true; WhatIf = $true })
+            $s.Errors | Should -BeNullOrEmpty -Because 'the new key is trusted for the listing the -WhatIf needs'
+            $s.Result | Should -BeNullOrEmpty -Because '-WhatIf pulls nothing'
+            $s.Outside | Should -BeNullOrEmpty -Because '-WhatIf changes nothing anywhere, known_hosts included'
+            [IO.File]::ReadAllText($kh) | Should -Be ''
+            Test-Path -LiteralPath (Join-Path $case.RunDir 'out.txt') | Should -BeFalse
+
+            $real = Invoke-Sync $case -With (Merge-SshParameter @{ Source = $case.Source; KnownHostsPath = $kh; AcceptNewHostKey = $true })
+            $real.Errors | Should -BeNullOrEmpty
+            $real.Result[0].Status | Should -Be 'ok'
+            @(Get-Content -LiteralPath $kh).Count | Should -Be 1 -Because 'a pooled -WhatIf connection must not stand in for the run that records the key'
+        }
+
         It 'after HostKeyUnknown, a retry with -AcceptNewHostKey succeeds and records the key' {
             $kh = New-KnownHosts
             $first = Invoke-Sync $case -With (Merge-SshParameter @{ Source = $case.Source; KnownHostsPath = $kh })

@@ -26,6 +26,12 @@ public sealed record SshConnectionOptions
     /// <summary>Trust and record a host key seen for the first time (never a changed one).</summary>
     public bool AcceptNewHostKey { get; init; }
 
+    /// <summary>
+    /// Whether a new host key trusted through AcceptNewHostKey is written to known_hosts. False under -WhatIf:
+    /// the key is then trusted for this connection only (the listing -WhatIf needs) and nothing is written.
+    /// </summary>
+    public bool RecordNewHostKey { get; init; } = true;
+
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
     public static string DefaultSshDirectory => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh");
@@ -41,11 +47,12 @@ public sealed record SshTarget(
     string? KeyPassphrase,
     string KnownHostsPath,
     bool AcceptNewHostKey,
-    TimeSpan ConnectTimeout)
+    TimeSpan ConnectTimeout,
+    bool RecordNewHostKey = true)
 {
     /// <summary>The pool key: one connection per host, user, port and key set.</summary>
     public string Key =>
-        $"{UserName}@{HostName}:{Port}|{string.Join(';', KeyFiles)}|{KnownHostsPath}|{AcceptNewHostKey}|{PassphraseFingerprint}";
+        $"{UserName}@{HostName}:{Port}|{string.Join(';', KeyFiles)}|{KnownHostsPath}|{AcceptNewHostKey}|{RecordNewHostKey}|{PassphraseFingerprint}";
 
     /// <summary>Tells sessions with different passphrases apart without keeping the passphrase in the key.</summary>
     private string PassphraseFingerprint =>
@@ -81,6 +88,7 @@ public sealed record SshTarget(
             options.KeyPassphrase,
             options.KnownHostsPath ?? settings.UserKnownHostsFile ?? Path.Combine(sshDirectory, "known_hosts"),
             options.AcceptNewHostKey,
-            options.ConnectTimeout);
+            options.ConnectTimeout,
+            options.RecordNewHostKey);
     }
 }

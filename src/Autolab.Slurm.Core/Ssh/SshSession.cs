@@ -9,7 +9,7 @@ namespace Autolab.Slurm.Ssh;
 /// <summary>
 /// One authenticated connection to a login node (an SSH client for commands, SFTP clients for files),
 /// opened on first use. Host keys are checked against known_hosts before anything is sent: an unknown
-/// host is refused unless AcceptNewHostKey (then its key is recorded), a changed key always.
+/// host is refused unless AcceptNewHostKey (then its key is recorded, unless RecordNewHostKey is off), a changed key always.
 /// </summary>
 public sealed class SshSession : IDisposable
 {
@@ -241,6 +241,13 @@ public sealed class SshSession : IDisposable
 
         if (Target.AcceptNewHostKey && known.Count == 0)
         {
+            if (!Target.RecordNewHostKey)
+            {
+                // -WhatIf: trusted for this connection, recorded by the run that really pulls.
+                e.CanTrust = true;
+                return;
+            }
+
             lock (KnownHostsWrite)
             {
                 // Parallel connects see the same new host: record it once.

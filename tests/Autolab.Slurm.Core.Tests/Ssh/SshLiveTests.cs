@@ -239,6 +239,22 @@ public sealed class SshLiveTests : IDisposable
     }
 
     [Fact]
+    public async Task Connect_AcceptNewHostKeyNotRecorded_TrustedForThisConnectionAndFileUntouched()
+    {
+        var knownHosts = _ssh.Dir.Write("known_hosts_whatif", string.Empty);
+        var before = File.GetLastWriteTimeUtc(knownHosts);
+
+        var run = await _ssh.RunBoundedAsync(_ssh.Options(knownHosts: knownHosts, accept: true) with { RecordNewHostKey = false }, "id", "-un");
+
+        Assert.Equal(Tb.User + "\n", run.StandardOutput);
+        Assert.Equal(string.Empty, File.ReadAllText(knownHosts));
+        Assert.Equal(before, File.GetLastWriteTimeUtc(knownHosts));
+        Assert.NotEqual(
+            SshTarget.Resolve(_ssh.Options(knownHosts: knownHosts, accept: true)).Key,
+            SshTarget.Resolve(_ssh.Options(knownHosts: knownHosts, accept: true) with { RecordNewHostKey = false }).Key);
+    }
+
+    [Fact]
     public async Task Connect_AcceptNewHostKeyWithOtherHostsListed_ExistingLinesKept()
     {
         var existing = "# my hosts\nlogin.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGWBNDo6a4EiYsUtSTjPG5F0WfjhrOMNlVgvjGzgiYMI\n";
