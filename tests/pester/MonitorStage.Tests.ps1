@@ -851,6 +851,7 @@ profiles:
             $s.Errors | Should -BeNullOrEmpty
             Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
             Test-Path -LiteralPath (Join-Path $case.RunDir 'logs/slurm_monitor.log') | Should -BeFalse
+            @($s.Result.ChangedFiles) | Should -Contain '.autolab/state.json' -Because 'with -UpdateState the synced run would move state.json to extract_results'
         }
 
         It 'still asks the scheduler and lists what it would write (help: "the scheduler is asked ... but no file is written")' {

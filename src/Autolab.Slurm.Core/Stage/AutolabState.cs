@@ -51,6 +51,15 @@ public sealed class AutolabState
     public static AutolabState Load(string repositoryRoot, string? stateSchemaPath)
     {
         var path = PathFor(repositoryRoot);
+        if (Directory.Exists(path))
+        {
+            throw new AutolabException(
+                ErrorIds.StateInvalid,
+                AutolabErrorCategory.InvalidData,
+                $"'{path}' is a folder, not autolab's state file. Move the folder out of .autolab and restore state.json (from version control, or with 'autolab init' in a new repository).",
+                path);
+        }
+
         if (!File.Exists(path))
         {
             throw new AutolabException(
@@ -131,17 +140,7 @@ public sealed class AutolabState
             return false;
         }
 
-        if (syncStatus is not null)
-        {
-            root.SetString("sync_status", syncStatus);
-        }
-
-        root.SetScalar("stage_attempt", RawScalar.FromInt(0));
-        if (advance && string.Equals(root.GetString("stage"), Stage, StringComparison.Ordinal))
-        {
-            root.SetString("stage", "extract_results");
-        }
-
+        ApplyOwnedFields(root, syncStatus, advance);
         var text = RawJson.Write(root);
         if (string.Equals(text, RawJson.Write(ParseObject(Path, currentText)), StringComparison.Ordinal))
         {
@@ -159,6 +158,38 @@ public sealed class AutolabState
         AtomicFile.RemoveStaleTemps(Path);
         AtomicFile.WriteAllText(Path, text);
         return true;
+    }
+
+    /// <summary>
+    /// What <see cref="Update"/> would do, for -WhatIf: true when the file as it is now would change. Reads
+    /// the file (no lock: nothing is written) and applies the same rules to a copy.
+    /// </summary>
+    public bool WouldChange(string? syncStatus, bool advance)
+    {
+        var currentText = ReadText(Path);
+        var root = ParseObject(Path, currentText);
+        if (!SameRun(root))
+        {
+            return false;
+        }
+
+        ApplyOwnedFields(root, syncStatus, advance);
+        return !string.Equals(RawJson.Write(root), RawJson.Write(ParseObject(Path, currentText)), StringComparison.Ordinal);
+    }
+
+    /// <summary>The fields the stage owns: sync_status (null keeps it), stage_attempt = 0, and stage when advancing from the stage the pass began in.</summary>
+    private void ApplyOwnedFields(RawObject root, string? syncStatus, bool advance)
+    {
+        if (syncStatus is not null)
+        {
+            root.SetString("sync_status", syncStatus);
+        }
+
+        root.SetScalar("stage_attempt", RawScalar.FromInt(0));
+        if (advance && string.Equals(root.GetString("stage"), Stage, StringComparison.Ordinal))
+        {
+            root.SetString("stage", "extract_results");
+        }
     }
 
     /// <summary>Why the last <see cref="Update"/> wrote nothing although it was asked to, or null.</summary>

@@ -795,6 +795,11 @@ public sealed partial class MonitorPass
         return changed;
     }
 
+    /// <summary>Under -WhatIf: whether <see cref="UpdateState"/> would change state.json (nothing is written).</summary>
+    public bool WouldUpdateState(MonitorStageResult result) =>
+        Mode == MonitorPassMode.Stage
+        && Context.State.WouldChange(StageRules.StateSyncStatus(result.SyncStatus), result.CanAdvance);
+
     /// <summary>Why the state write changed nothing although asked (the state moved on meanwhile), or null.</summary>
     public string? StateSkipped => Context.State.Skipped;
 

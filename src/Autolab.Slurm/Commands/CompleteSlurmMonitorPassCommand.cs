@@ -58,7 +58,12 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
                 }
                 else
                 {
+                    var wouldWrite = pass.WouldUpdateState(result);
                     result = pass.BuildResult(applied: false);
+                    if (wouldWrite)
+                    {
+                        wouldChange.Add(pass.Context.RepoRelative(pass.Context.State.Path));
+                    }
                 }
             }
         }

@@ -76,6 +76,19 @@ public sealed class AutolabStateTests : IDisposable
     }
 
     [Fact]
+    public void Load_StateIsAFolder_StateInvalidSayingSo()
+    {
+        Directory.CreateDirectory(StatePath);
+
+        var ex = LoadFails();
+
+        Assert.Equal(ErrorIds.StateInvalid, ex.ErrorId);
+        Assert.Contains($"'{StatePath}' is a folder", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(StatePath));
+    }
+
+    [Fact]
     public void Load_NoAutolabFolder_StateNotFound()
     {
         Assert.Equal(ErrorIds.StateNotFound, LoadFails().ErrorId);
@@ -263,6 +276,30 @@ public sealed class AutolabStateTests : IDisposable
         Assert.Equal("slurm_monitor", written["stage"]!.GetValue<string>());
         Assert.Equal("syncing", written["sync_status"]!.GetValue<string>());
         Assert.Equal(0, written["stage_attempt"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("completed", true)]
+    [InlineData("syncing", false)]
+    [InlineData(null, false)]
+    public void WouldChange_AgreesWithUpdateAndWritesNothing(string? syncStatus, bool advance)
+    {
+        WriteStateText(_repo, RichState);
+        var bytes = File.ReadAllBytes(StatePath);
+
+        var would = Load().WouldChange(syncStatus, advance);
+
+        Assert.Equal(bytes, File.ReadAllBytes(StatePath));
+        Assert.Equal(Load().Update(syncStatus, advance, StateSchema), would);
+        Assert.False(Load().WouldChange(syncStatus, advance), "once written, the same update changes nothing");
+    }
+
+    [Fact]
+    public void WouldChange_StateAlreadyThere_False()
+    {
+        WriteStateText(_repo, RichState.Replace("\"stage_attempt\": 2", "\"stage_attempt\": 0", StringComparison.Ordinal).Replace("\"sync_status\": \"pending\"", "\"sync_status\": \"syncing\"", StringComparison.Ordinal));
+
+        Assert.False(Load().WouldChange("syncing", advance: false));
     }
 
     [Fact]
