@@ -9,92 +9,140 @@ public sealed record SshHostSettings(string Alias, string HostName, int? Port, s
 /// <summary>
 /// Reads the parts of an OpenSSH client config that matter for reaching a login node: <c>Host</c>
 /// blocks (patterns with <c>*</c>, <c>?</c> and <c>!</c>), HostName, User, Port, IdentityFile (all of
-/// them, in order) and UserKnownHostsFile. As in ssh, the first value found for a keyword wins.
-/// <c>Match</c> blocks are not evaluated (their settings are ignored).
+/// them, in order) and UserKnownHostsFile, following <c>Include</c> lines. As in ssh, the first value found
+/// for a keyword wins. <c>Match</c> blocks are not evaluated (their settings are ignored).
 /// </summary>
 public static class SshConfigFile
 {
+    /// <summary>How deep Include may nest, as in OpenSSH (READCONF_MAX_DEPTH); deeper Include lines are ignored.</summary>
+    public const int MaxIncludeDepth = 16;
+
     public static SshHostSettings Resolve(string alias, string? configPath)
     {
-        string? hostName = null;
-        string? user = null;
-        string? knownHosts = null;
-        int? port = null;
-        var identities = new List<string>();
+        var found = new Found();
         if (configPath is not null && File.Exists(configPath))
         {
             var active = true; // settings before the first Host line apply to every host
-            foreach (var raw in File.ReadAllLines(configPath))
-            {
-                var (keyword, value) = Split(raw);
-                if (keyword is null)
-                {
-                    continue;
-                }
-
-                switch (keyword)
-                {
-                    case "host":
-                        active = Matches(alias, Words(value));
-                        continue;
-                    case "match":
-                        active = false;
-                        continue;
-                }
-
-                if (!active)
-                {
-                    continue;
-                }
-
-                switch (keyword)
-                {
-                    case "hostname":
-                        hostName ??= Unquote(value);
-                        break;
-                    case "user":
-                        user ??= Unquote(value);
-                        break;
-                    case "port":
-                        port ??= int.TryParse(Unquote(value), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : null;
-                        break;
-                    case "identityfile":
-                        identities.Add(Unquote(value));
-                        break;
-                    case "userknownhostsfile":
-                        // A quoted value may hold spaces; an unquoted one lists files, the first counts.
-                        knownHosts ??= value.TrimStart().StartsWith('"') ? Unquote(value.Trim()[..(value.Trim().IndexOf('"', 1) + 1)]) : Words(value).FirstOrDefault();
-                        break;
-                }
-            }
+            Read(configPath, alias, found, ref active, neverMatch: false, depth: 0);
         }
 
-        var resolvedHost = Expand(hostName ?? alias, alias, alias, user);
+        var resolvedHost = Expand(found.HostName ?? alias, alias, alias, found.User);
         return new SshHostSettings(
             alias,
             resolvedHost,
-            port,
-            user,
-            identities.Select(i => Expand(i, alias, resolvedHost, user)).ToArray(),
-            knownHosts is null ? null : Expand(knownHosts, alias, resolvedHost, user));
+            found.Port,
+            found.User,
+            found.Identities.Select(i => Expand(i, alias, resolvedHost, found.User)).ToArray(),
+            found.KnownHosts is null ? null : Expand(found.KnownHosts, alias, resolvedHost, found.User));
+    }
+
+    /// <summary>The values found so far (the first one of each keyword wins; IdentityFile accumulates).</summary>
+    private sealed class Found
+    {
+        public string? HostName { get; set; }
+
+        public string? User { get; set; }
+
+        public string? KnownHosts { get; set; }
+
+        public int? Port { get; set; }
+
+        public List<string> Identities { get; } = new();
+    }
+
+    /// <summary>
+    /// One file of the config, as OpenSSH's readconf reads it: an Include is read in place with the current
+    /// Host block's state (a file included from a block that does not apply never applies), and that state is
+    /// restored after it; a Host line inside the included file changes the state within that file only.
+    /// </summary>
+    private static void Read(string path, string alias, Found found, ref bool active, bool neverMatch, int depth)
+    {
+        foreach (var raw in ReadLinesOrNone(path))
+        {
+            var (keyword, value) = Split(raw);
+            if (keyword is null)
+            {
+                continue;
+            }
+
+            switch (keyword)
+            {
+                case "host":
+                    active = !neverMatch && Matches(alias, Words(value));
+                    continue;
+                case "match":
+                    active = false;
+                    continue;
+                case "include":
+                    if (depth < MaxIncludeDepth)
+                    {
+                        var outer = active;
+                        foreach (var included in IncludedFiles(value))
+                        {
+                            Read(included, alias, found, ref active, neverMatch || !outer, depth + 1);
+                        }
+
+                        active = outer;
+                    }
+
+                    continue;
+            }
+
+            if (!active)
+            {
+                continue;
+            }
+
+            switch (keyword)
+            {
+                case "hostname":
+                    found.HostName ??= Unquote(value);
+                    break;
+                case "user":
+                    found.User ??= Unquote(value);
+                    break;
+                case "port":
+                    found.Port ??= int.TryParse(Unquote(value), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : null;
+                    break;
+                case "identityfile":
+                    found.Identities.Add(Unquote(value));
+                    break;
+                case "userknownhostsfile":
+                    // A quoted value may hold spaces; an unquoted one lists files, the first counts.
+                    found.KnownHosts ??= value.TrimStart().StartsWith('"') ? Unquote(value.Trim()[..(value.Trim().IndexOf('"', 1) + 1)]) : Words(value).FirstOrDefault();
+                    break;
+            }
+        }
     }
 
     /// <summary>
     /// The host aliases a user can type: the words of every <c>Host</c> line that are not patterns (no <c>*</c>,
-    /// <c>?</c> or <c>!</c>), in file order, each once. No file: none.
+    /// <c>?</c> or <c>!</c>), in file order (included files in place), each once. No file: none.
     /// </summary>
     public static IReadOnlyList<string> HostAliases(string configPath)
     {
-        if (!File.Exists(configPath))
+        var aliases = new List<string>();
+        if (File.Exists(configPath))
         {
-            return Array.Empty<string>();
+            CollectAliases(configPath, aliases, new HashSet<string>(StringComparer.OrdinalIgnoreCase), depth: 0);
         }
 
-        var aliases = new List<string>();
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var raw in File.ReadLines(configPath))
+        return aliases;
+    }
+
+    private static void CollectAliases(string path, List<string> aliases, HashSet<string> seen, int depth)
+    {
+        foreach (var raw in ReadLinesOrNone(path))
         {
             var (keyword, value) = Split(raw);
+            if (keyword == "include" && depth < MaxIncludeDepth)
+            {
+                foreach (var included in IncludedFiles(value))
+                {
+                    CollectAliases(included, aliases, seen, depth + 1);
+                }
+            }
+
             if (keyword != "host")
             {
                 continue;
@@ -108,8 +156,110 @@ public static class SshConfigFile
                 }
             }
         }
+    }
 
-        return aliases;
+    /// <summary>
+    /// The files an Include line names, as ssh_config(5) says for a user config: each word may start with ~,
+    /// a relative one is under ~/.ssh, wildcards (* ? [...]) in any part are expanded and the matches taken in
+    /// lexical order; a word matching no file adds nothing.
+    /// </summary>
+    public static IEnumerable<string> IncludedFiles(string value)
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        foreach (var word in Words(value))
+        {
+            var path = word.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(home, word[2..])
+                : Path.IsPathRooted(word) ? word
+                : Path.Combine(SshConnectionOptions.DefaultSshDirectory, word);
+            foreach (var file in Glob(path).Order(StringComparer.Ordinal))
+            {
+                yield return file;
+            }
+        }
+    }
+
+    /// <summary>The existing files an absolute path with wildcards in any of its parts names.</summary>
+    private static IEnumerable<string> Glob(string path)
+    {
+        if (path.IndexOfAny(new[] { '*', '?', '[' }) < 0)
+        {
+            return File.Exists(path) ? new[] { path } : Array.Empty<string>();
+        }
+
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        IEnumerable<string> current = new[] { "/" };
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var part = parts[i];
+            var last = i == parts.Length - 1;
+            if (part.IndexOfAny(new[] { '*', '?', '[' }) < 0)
+            {
+                current = current.Select(d => Path.Combine(d, part)).Where(p => last ? File.Exists(p) : Directory.Exists(p)).ToArray();
+                continue;
+            }
+
+            var pattern = GlobPart(part);
+            current = current.SelectMany(d => SafeEntries(d, last))
+                .Where(p => pattern.IsMatch(Path.GetFileName(p)) && (part.StartsWith('.') || !Path.GetFileName(p).StartsWith('.')))
+                .ToArray();
+        }
+
+        return current;
+    }
+
+    private static IEnumerable<string> SafeEntries(string directory, bool files)
+    {
+        try
+        {
+            return files ? Directory.EnumerateFiles(directory).ToArray() : Directory.EnumerateDirectories(directory).ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Array.Empty<string>();
+        }
+    }
+
+    private static IEnumerable<string> ReadLinesOrNone(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Array.Empty<string>();
+        }
+    }
+
+    /// <summary>glob(7) for one path part: * and ? never match '/', [...] is a character class ([!...] negated).</summary>
+    private static Regex GlobPart(string part)
+    {
+        var pattern = new System.Text.StringBuilder("^");
+        for (var i = 0; i < part.Length; i++)
+        {
+            var c = part[i];
+            if (c == '*')
+            {
+                pattern.Append("[^/]*");
+            }
+            else if (c == '?')
+            {
+                pattern.Append("[^/]");
+            }
+            else if (c == '[' && part.IndexOf(']', i + 2) is var close and > 0)
+            {
+                var body = part[(i + 1)..close];
+                var negate = body.StartsWith('!');
+                pattern.Append('[').Append(negate ? "^" : string.Empty).Append(Regex.Escape(negate ? body[1..] : body).Replace("\\-", "-", StringComparison.Ordinal)).Append(']');
+                i = close;
+            }
+            else
+            {
+                pattern.Append(Regex.Escape(c.ToString()));
+            }
+        }
+
+        return new Regex(pattern.Append('$').ToString(), RegexOptions.CultureInvariant);
     }
 
     /// <summary>OpenSSH's Host matching: any positive pattern matches and no negated one does.</summary>
