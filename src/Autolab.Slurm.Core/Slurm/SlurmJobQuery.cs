@@ -327,7 +327,7 @@ public sealed class SlurmJobQuery
         foreach (var request in requests)
         {
             var components = sacct.Find(request.Id);
-            if (components.Count == 0 || components.Any(c => NeedsController(c)))
+            if (components.Count == 0 || components.Any(c => NeedsController(c)) || MayLackArrayTasks(request, components, now))
             {
                 needSqueue.Add(request);
             }
@@ -510,6 +510,21 @@ public sealed class SlurmJobQuery
     }
 
     private static bool IsPlaceholder(SacctRow row) => row.Name == "allocation" && row.Partition.Length == 0;
+
+    /// <summary>How long after an array's last recorded end the controller is asked whether other tasks still live.</summary>
+    public static readonly TimeSpan ArrayConfirmWindow = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// A whole array whose tasks sacct knows are all finished, the last of them recently: slurmdbd records each
+    /// task separately, and the task holding the parent's raw id (often the last one) can be recorded as finished
+    /// before the start of tasks still running (seen on the test cluster under load). sacct alone would then
+    /// call the array done, so the controller is asked too (the one squeue call every query may make).
+    /// </summary>
+    private static bool MayLackArrayTasks(JobRequest request, IReadOnlyList<Component> components, DateTimeOffset now) =>
+        request.Id.Kind == SlurmJobIdKind.Job
+        && components.Any(c => c.Key.StartsWith(request.Id.Text + "_", StringComparison.Ordinal))
+        && components.Max(c => c.End) is { } lastEnd
+        && now - lastEnd < ArrayConfirmWindow;
 
     private bool NeedsController(Component component)
     {
