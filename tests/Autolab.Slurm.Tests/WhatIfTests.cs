@@ -75,12 +75,13 @@ public sealed class WhatIfTests(ModuleRunspace module, SlurmJobs jobs) : ModuleT
         Assert.Contains("experiments/plan/iter1/runs/run_001/run_manifest.json", changed);
         Assert.Contains("docs/slurm_job_list.md", changed);
         Assert.Contains("experiments/plan/iter1/runs/run_001/logs/slurm_monitor.log", changed);
+        Assert.Contains(".autolab/state.json", changed);
         // The same pass without -WhatIf does what the -WhatIf result said.
         var applied = Module.Invoke("param($Root) Invoke-SlurmMonitorStage -RepositoryRoot $Root -UpdateState", new Hashtable { ["Root"] = Repo.Root }).AssertNoErrors();
         var done = Assert.Single(applied.Output);
         Assert.Equal((true, "failed", "extract_results"), ((bool)done.Prop("Applied")!, done.Text("Status"), done.Text("NextStage")));
         var written = ((IEnumerable)done.Prop("ChangedFiles")!).Cast<object>().Select(o => o.ToString()).ToList();
-        Assert.Equal(changed.Order(StringComparer.Ordinal), written.Where(f => f != ".autolab/state.json").Order(StringComparer.Ordinal));
+        Assert.Equal(changed.Order(StringComparer.Ordinal), written.Order(StringComparer.Ordinal));
         Assert.Equal(stage.Text("Message")!["what if: ".Length..].Replace(" (nothing was written)", string.Empty, StringComparison.Ordinal), done.Text("Message"));
     }
 }
