@@ -163,7 +163,7 @@ public static class SshConfigFile
     /// a relative one is under ~/.ssh, wildcards (* ? [...]) in any part are expanded and the matches taken in
     /// lexical order; a word matching no file adds nothing.
     /// </summary>
-    public static IEnumerable<string> IncludedFiles(string value)
+    private static IEnumerable<string> IncludedFiles(string value)
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         foreach (var word in Words(value))
@@ -198,7 +198,8 @@ public static class SshConfigFile
                 continue;
             }
 
-            var pattern = GlobPart(part);
+            // One path part holds no '/', so the profiles' glob dialect is glob(7) here ([...] classes, an unclosed '[' literal).
+            var pattern = new Artifacts.GlobPattern(part);
             current = current.SelectMany(d => SafeEntries(d, last))
                 .Where(p => pattern.IsMatch(Path.GetFileName(p)) && (part.StartsWith('.') || !Path.GetFileName(p).StartsWith('.')))
                 .ToArray();
@@ -229,37 +230,6 @@ public static class SshConfigFile
         {
             return Array.Empty<string>();
         }
-    }
-
-    /// <summary>glob(7) for one path part: * and ? never match '/', [...] is a character class ([!...] negated).</summary>
-    private static Regex GlobPart(string part)
-    {
-        var pattern = new System.Text.StringBuilder("^");
-        for (var i = 0; i < part.Length; i++)
-        {
-            var c = part[i];
-            if (c == '*')
-            {
-                pattern.Append("[^/]*");
-            }
-            else if (c == '?')
-            {
-                pattern.Append("[^/]");
-            }
-            else if (c == '[' && part.IndexOf(']', i + 2) is var close and > 0)
-            {
-                var body = part[(i + 1)..close];
-                var negate = body.StartsWith('!');
-                pattern.Append('[').Append(negate ? "^" : string.Empty).Append(Regex.Escape(negate ? body[1..] : body).Replace("\\-", "-", StringComparison.Ordinal)).Append(']');
-                i = close;
-            }
-            else
-            {
-                pattern.Append(Regex.Escape(c.ToString()));
-            }
-        }
-
-        return new Regex(pattern.Append('$').ToString(), RegexOptions.CultureInvariant);
     }
 
     /// <summary>OpenSSH's Host matching: any positive pattern matches and no negated one does.</summary>

@@ -58,6 +58,11 @@ public sealed class SshConfigIncludeTests : IDisposable
             new[] { "config=Include {dir}/missing {dir}/none-*.conf\nHost login1\n  Port 2203\n" }
         },
         {
+            "a character class, and an unclosed '[' taken literally",
+            "login1",
+            new[] { "config=Include {dir}/p[0-9].conf {dir}/odd[\n", "p1.conf=Host login1\n  Port 2207\n", "px.conf=Host login1\n  User never\n", "odd[=Host login1\n  User henry\n" }
+        },
+        {
             "several words on one Include line",
             "login1",
             new[] { "config=Include {dir}/x {dir}/y\n", "x=Host login1\n  IdentityFile /k/x\n", "y=Host login1\n  IdentityFile /k/y\n  Port 2204\n" }
