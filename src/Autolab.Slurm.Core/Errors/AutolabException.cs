@@ -61,6 +61,9 @@ public static class ErrorText
         var text = message.Trim();
         return text.EndsWith('.') && !text.EndsWith("...", StringComparison.Ordinal) ? text[..^1] : text;
     }
+
+    /// <summary>A message on one line (for a log line, a ledger note or a hook's answer): its lines trimmed and joined by spaces.</summary>
+    public static string OneLine(string text) => string.Join(' ', text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>The stable error ids of interface.md ("Error ids"). Never rename one: tests and users match them.</summary>

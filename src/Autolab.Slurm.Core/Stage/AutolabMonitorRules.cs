@@ -16,13 +16,8 @@ public readonly record struct AutolabRunStatus(string Status, string SyncStatus)
 /// </summary>
 public static class AutolabMonitorRules
 {
-    /// <summary>The sync words autolab counts as success.</summary>
-    public static readonly IReadOnlyList<string> SyncSuccessWords = new[] { "ok", "completed", "success", "passed" };
-
-    /// <summary>The status words autolab writes (its manifest statuses; the same list as ours).</summary>
-    public static IReadOnlyList<string> StatusWords => RunStatus.All;
-
-    public static bool IsSyncSuccess(string? word) => word is not null && SyncSuccessWords.Contains(word.Trim().ToLowerInvariant(), StringComparer.Ordinal);
+    /// <summary>The sync words autolab counts as success (ok, completed, success, passed: our success-like words).</summary>
+    public static bool IsSyncSuccess(string? word) => SyncStatus.IsSuccessLike(word);
 
     /// <summary>A status read from a manifest: lower-cased and trimmed if it is a manifest status, else <paramref name="fallback"/>.</summary>
     public static string NormalizeStatus(string? value, string fallback)

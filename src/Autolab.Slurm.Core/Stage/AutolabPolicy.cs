@@ -11,8 +11,6 @@ namespace Autolab.Slurm.Stage;
 /// </summary>
 public sealed record AutolabPolicy(string? PollCommandTemplate, TimeSpan PollTimeout, string? SyncCommandTemplate, TimeSpan SyncTimeout)
 {
-    public const string RelativePath = ".autolab/verifier_policy.yaml";
-
     public static readonly TimeSpan DefaultPollTimeout = TimeSpan.FromSeconds(30);
 
     public static readonly TimeSpan DefaultSyncTimeout = TimeSpan.FromSeconds(180);

@@ -116,9 +116,6 @@ public sealed class AutolabState
         }
     }
 
-    /// <summary>How long the -UpdateState write waits for the state file's lock.</summary>
-    public TimeSpan LockTimeout { get; init; } = FileLock.DefaultTimeout;
-
     /// <summary>
     /// The -UpdateState write: sync_status (completed when the sync is success-like, else the canonical
     /// sync word; null keeps it), stage_attempt = 0, and stage = extract_results when the stage can advance.
@@ -131,18 +128,8 @@ public sealed class AutolabState
     public bool Update(string? syncStatus, bool advance, string stateSchemaPath, CancellationToken cancellationToken = default)
     {
         var lockPath = FileLock.LockPathFor(Path, RepositoryRootOf(Path));
-        using var held = FileLock.Acquire(lockPath, LockTimeout, $"the state file '{Path}'", cancellationToken);
-        var currentText = ReadText(Path);
-        var root = ParseObject(Path, currentText);
-        if (!SameRun(root))
-        {
-            Skipped = $"'{Path}' names another iteration or run than when the pass began (iteration_id {root.GetPathText("iteration_id")}, run {RunOf(root) ?? "none"}); it was left as it is.";
-            return false;
-        }
-
-        ApplyOwnedFields(root, syncStatus, advance);
-        var text = RawJson.Write(root);
-        if (string.Equals(text, RawJson.Write(ParseObject(Path, currentText)), StringComparison.Ordinal))
+        using var held = FileLock.Acquire(lockPath, FileLock.DefaultTimeout, $"the state file '{Path}'", cancellationToken);
+        if (Plan(syncStatus, advance, out var root) is not { } text)
         {
             return false;
         }
@@ -164,22 +151,23 @@ public sealed class AutolabState
     /// What <see cref="Update"/> would do, for -WhatIf: true when the file as it is now would change. Reads
     /// the file (no lock: nothing is written) and applies the same rules to a copy.
     /// </summary>
-    public bool WouldChange(string? syncStatus, bool advance)
+    public bool WouldChange(string? syncStatus, bool advance) => Plan(syncStatus, advance, out _) is not null;
+
+    /// <summary>
+    /// The update planned on the file as it is now: the fields the stage owns (sync_status, null keeps it;
+    /// stage_attempt = 0; stage when advancing from the stage the pass began in) changed in <paramref name="root"/>,
+    /// and the new text, or null when nothing would change or the state names another run (<see cref="Skipped"/> says so).
+    /// </summary>
+    private string? Plan(string? syncStatus, bool advance, out RawObject root)
     {
-        var currentText = ReadText(Path);
-        var root = ParseObject(Path, currentText);
+        root = ParseObject(Path, ReadText(Path));
         if (!SameRun(root))
         {
-            return false;
+            Skipped = $"'{Path}' names another iteration or run than when the pass began (iteration_id {root.GetPathText("iteration_id")}, run {RunOf(root) ?? "none"}); it was left as it is.";
+            return null;
         }
 
-        ApplyOwnedFields(root, syncStatus, advance);
-        return !string.Equals(RawJson.Write(root), RawJson.Write(ParseObject(Path, currentText)), StringComparison.Ordinal);
-    }
-
-    /// <summary>The fields the stage owns: sync_status (null keeps it), stage_attempt = 0, and stage when advancing from the stage the pass began in.</summary>
-    private void ApplyOwnedFields(RawObject root, string? syncStatus, bool advance)
-    {
+        var before = RawJson.Write(root);
         if (syncStatus is not null)
         {
             root.SetString("sync_status", syncStatus);
@@ -190,6 +178,9 @@ public sealed class AutolabState
         {
             root.SetString("stage", "extract_results");
         }
+
+        var text = RawJson.Write(root);
+        return string.Equals(text, before, StringComparison.Ordinal) ? null : text;
     }
 
     /// <summary>Why the last <see cref="Update"/> wrote nothing although it was asked to, or null.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autolab.Slurm.Errors;
 using Autolab.Slurm.IO;
 using Autolab.Slurm.Json;
 using Autolab.Slurm.Manifest;
@@ -92,7 +93,7 @@ public sealed partial class MonitorPass
             }
 
             return result.Failures
-                .Select(f => $"the artifacts of run {run.RunId} were not synced: {(f.Path.Length == 0 ? string.Empty : f.Path + ": ")}{OneLine(f.Reason)}")
+                .Select(f => $"the artifacts of run {run.RunId} were not synced: {Describe(f)}")
                 .ToArray();
         }
     }
@@ -130,9 +131,7 @@ public sealed partial class MonitorPass
             else
             {
                 outcome = null;
-                var reason = result?.Failures.FirstOrDefault() is { } first
-                    ? (first.Path.Length == 0 ? string.Empty : first.Path + ": ") + OneLine(first.Reason)
-                    : "no sync ran";
+                var reason = result?.Failures.FirstOrDefault() is { } first ? Describe(first) : "no sync ran";
                 run.Note ??= $"artifact sync failed ({reason}); autolab counts a failed stage attempt and will call the sync again";
             }
         }
@@ -181,6 +180,10 @@ public sealed partial class MonitorPass
         var mode = manifest.GetPathText("host_mode") is { Length: > 0 } host ? host : manifest.GetPathText("launch_mode");
         return string.IsNullOrWhiteSpace(mode) || mode.Trim().ToLowerInvariant() is "slurm" or "slurm_interactive";
     }
+
+    /// <summary>A sync failure on one line: "path: reason", or the reason alone when the whole sync could not run.</summary>
+    private static string Describe(SyncFailure failure) =>
+        (failure.Path.Length == 0 ? string.Empty : failure.Path + ": ") + ErrorText.OneLine(failure.Reason);
 
     private static RunManifestDocument Project(RunManifestDocument disk, RawObject root) =>
         RunManifestDocument.Parse(disk.Path, RawJson.Write(root));

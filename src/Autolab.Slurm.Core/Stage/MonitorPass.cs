@@ -128,6 +128,7 @@ public sealed partial class MonitorPass
     private readonly SlurmStateTable _states;
     private readonly RunManifestService _manifests;
     private readonly List<string> _changed = new();
+    private (string Signature, TimeSpan Interval, TimeSpan Delay)? _schedule;
     private readonly List<string> _probe = new();
     private bool _schedulerUnasked;
     private readonly List<MonitorRun> _runs = new();
@@ -457,13 +458,13 @@ public sealed partial class MonitorPass
         if (!result.Reachable)
         {
             var reason = couldNotRun?.Reason ?? result.Failures.FirstOrDefault()?.Reason ?? "the login node could not be reached";
-            var sentence = $"the artifacts of run {run.RunId} could not be pulled this time ({OneLine(reason)}); the sync was not counted as an attempt and the stage will try again";
+            var sentence = $"the artifacts of run {run.RunId} could not be pulled this time ({ErrorText.OneLine(reason)}); the sync was not counted as an attempt and the stage will try again";
             AddProbe(sentence, schedulerUnasked: false);
             run.Note ??= sentence;
         }
         else if (couldNotRun is not null && Mode == MonitorPassMode.Stage)
         {
-            run.Note ??= $"artifact sync could not run: {OneLine(couldNotRun.Reason)}";
+            run.Note ??= $"artifact sync could not run: {ErrorText.OneLine(couldNotRun.Reason)}";
         }
     }
 
@@ -643,13 +644,14 @@ public sealed partial class MonitorPass
     // ---- Outcome ------------------------------------------------------------------------------------
 
     /// <summary>What the pass found and decided; <paramref name="applied"/> is false under -WhatIf.</summary>
-    public MonitorStageResult BuildResult(bool applied = true)
+    public MonitorStageResult BuildResult()
     {
         var probe = _probe.Count > 0 ? string.Join("; ", _probe) : null;
         if (IsPassThrough)
         {
             var local = BaseRun?.Document;
-            return Finish(new MonitorStageResult
+            var passThrough = Schedule(local?.RawStatus, null, local?.RawSyncStatus);
+            return new MonitorStageResult
             {
                 RunId = RunId,
                 IterationId = IterationId,
@@ -660,8 +662,12 @@ public sealed partial class MonitorPass
                 NextStage = StageRules.ExtractResults,
                 CanAdvance = true,
                 Message = PassThroughReason!,
-                Applied = applied && !_anyProjected,
-            });
+                Applied = !_anyProjected,
+                ChangedFiles = _changed.ToArray(),
+                Signature = passThrough.Signature,
+                PollInterval = passThrough.Interval,
+                NextPollDelay = passThrough.Delay,
+            };
         }
 
         var baseDocument = BaseRun!.Document;
@@ -680,12 +686,13 @@ public sealed partial class MonitorPass
         }
 
         var message = decision.Message;
-        if (!applied || _anyProjected)
+        if (_anyProjected)
         {
             message = "what if: " + message + " (nothing was written)";
         }
 
-        return Finish(new MonitorStageResult
+        var schedule = Schedule(baseDocument.RawStatus, schedulerText, baseDocument.RawSyncStatus);
+        return new MonitorStageResult
         {
             RunId = RunId,
             IterationId = IterationId,
@@ -698,35 +705,28 @@ public sealed partial class MonitorPass
             CanAdvance = decision.CanAdvance,
             Message = message,
             ProbeLimitation = probe,
-            Applied = applied && !_anyProjected,
-        });
+            Applied = !_anyProjected,
+            ChangedFiles = _changed.ToArray(),
+            Signature = schedule.Signature,
+            PollInterval = schedule.Interval,
+            NextPollDelay = schedule.Delay,
+        };
     }
 
-    private MonitorStageResult Finish(MonitorStageResult result)
+    /// <summary>The result's signature and -Wait schedule, drawn once per signature (building the result again keeps its delay).</summary>
+    private (string Signature, TimeSpan Interval, TimeSpan Delay) Schedule(string? status, string? schedulerState, string? syncStatus)
     {
-        var signature = $"{result.Status}|{result.SchedulerState}|{result.SyncStatus}";
-        var previous = Options.Previous;
-        var backoff = new PollBackoff(Options.PollInterval, previous is null || previous.Signature != signature ? null : previous.PollInterval, Options.Random);
-        var delay = backoff.Next(changed: previous is null || previous.Signature != signature);
-        return new MonitorStageResult
+        var signature = $"{status}|{schedulerState}|{syncStatus}";
+        if (_schedule is not { } schedule || schedule.Signature != signature)
         {
-            RunId = result.RunId,
-            IterationId = result.IterationId,
-            JobId = result.JobId,
-            HostMode = result.HostMode,
-            SchedulerState = result.SchedulerState,
-            Status = result.Status,
-            SyncStatus = result.SyncStatus,
-            NextStage = result.NextStage,
-            CanAdvance = result.CanAdvance,
-            Message = result.Message,
-            ProbeLimitation = result.ProbeLimitation,
-            Applied = result.Applied,
-            ChangedFiles = _changed.ToArray(),
-            Signature = signature,
-            PollInterval = backoff.Interval,
-            NextPollDelay = delay,
-        };
+            var previous = Options.Previous;
+            var changed = previous is null || previous.Signature != signature;
+            var backoff = new PollBackoff(Options.PollInterval, changed ? null : previous!.PollInterval, Options.Random);
+            var delay = backoff.Next(changed);
+            _schedule = schedule = (signature, backoff.Interval, delay);
+        }
+
+        return schedule;
     }
 
     /// <summary>The run's job state as this pass saw it, else as its manifest recorded it.</summary>
@@ -743,7 +743,7 @@ public sealed partial class MonitorPass
         if (Mode != MonitorPassMode.Stage)
         {
             var answer = Mode == MonitorPassMode.PollHook ? HookLine : HookSucceeded ? "ok" : "failed";
-            var probe = result.ProbeLimitation is { } p ? " probe_limitation=\"" + OneLine(p).Replace("\"", "'", StringComparison.Ordinal) + "\"" : string.Empty;
+            var probe = StageRules.ProbeSuffix(result.ProbeLimitation);
             return $"{Timestamps.Format(_clock.UtcNow)} run_id={HookRun.RunId} job_id={HookRun.Document.PollJobId ?? "-"} hook={(Mode == MonitorPassMode.PollHook ? "poll" : "sync")} answer={answer}{probe}";
         }
 
@@ -764,13 +764,25 @@ public sealed partial class MonitorPass
 
         foreach (var detail in details ?? Array.Empty<string>())
         {
-            line += "\n  " + OneLine(detail);
+            line += "\n  " + ErrorText.OneLine(detail);
         }
 
         RepositoryLocator.EnsureInside(RepositoryRoot, log, "monitor log");
         AtomicFile.AppendLine(log, line);
         AddChanged(log);
-        result.ChangedFiles = _changed.ToArray();
+    }
+
+    /// <summary>
+    /// -WhatIf declined the log line: nothing is appended, the log counts as a change the pass would make and
+    /// the result becomes a what-if (as <see cref="Record"/> does for a manifest change not written).
+    /// </summary>
+    public void SkipLog(MonitorStageResult result)
+    {
+        if (LogLine(result) is not null && LogPath is { } log)
+        {
+            AddChanged(log);
+            _anyProjected = true;
+        }
     }
 
     /// <summary>
@@ -789,16 +801,21 @@ public sealed partial class MonitorPass
         if (changed)
         {
             AddChanged(Context.State.Path);
-            result.ChangedFiles = _changed.ToArray();
         }
 
         return changed;
     }
 
-    /// <summary>Under -WhatIf: whether <see cref="UpdateState"/> would change state.json (nothing is written).</summary>
-    public bool WouldUpdateState(MonitorStageResult result) =>
-        Mode == MonitorPassMode.Stage
-        && Context.State.WouldChange(StageRules.StateSyncStatus(result.SyncStatus), result.CanAdvance);
+    /// <summary>-WhatIf declined the state.json write: nothing is written; the file counts as a change when the update would change it.</summary>
+    public void SkipStateUpdate(MonitorStageResult result)
+    {
+        if (Mode == MonitorPassMode.Stage && Context.State.WouldChange(StageRules.StateSyncStatus(result.SyncStatus), result.CanAdvance))
+        {
+            AddChanged(Context.State.Path);
+        }
+
+        _anyProjected = true;
+    }
 
     /// <summary>Why the state write changed nothing although asked (the state moved on meanwhile), or null.</summary>
     public string? StateSkipped => Context.State.Skipped;
@@ -821,8 +838,6 @@ public sealed partial class MonitorPass
             _changed.Add(relative);
         }
     }
-
-    private static string OneLine(string text) => string.Join(' ', text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Mode} pass over {RunId ?? "(no run)"} in {RepositoryRoot}");
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autolab.Slurm.Errors;
 using Autolab.Slurm.Json;
 using Autolab.Slurm.Manifest;
 using Autolab.Slurm.Models;
@@ -128,17 +129,19 @@ public static class StageRules
 
     /// <summary>The sentence recorded when the scheduler could not be asked.</summary>
     public static string ProbeLimitation(IEnumerable<string> jobIds, string reason) =>
-        $"the scheduler could not be asked about job {string.Join(", ", jobIds)} ({OneLine(reason)}); the status was kept and the stage will ask again";
+        $"the scheduler could not be asked about job {string.Join(", ", jobIds)} ({ErrorText.OneLine(reason)}); the status was kept and the stage will ask again";
 
     /// <summary>One line for runs/&lt;run_id&gt;/logs/slurm_monitor.log.</summary>
     public static string LogLine(DateTimeOffset now, string runId, string? jobId, string? schedulerState, string status, string? syncStatus, StageDecision decision, string? probeLimitation) =>
         $"{Timestamps.Format(now)} run_id={runId} job_id={jobId ?? "-"} scheduler={schedulerState ?? "-"} status={status} sync={syncStatus ?? "-"} next={decision.NextStage}"
-        + (string.IsNullOrWhiteSpace(probeLimitation) ? string.Empty : " probe_limitation=\"" + OneLine(probeLimitation).Replace("\"", "'", StringComparison.Ordinal) + "\"");
+        + ProbeSuffix(probeLimitation);
+
+    /// <summary>A log line's closing <c> probe_limitation="..."</c> (one line, double quotes made single), or nothing.</summary>
+    public static string ProbeSuffix(string? probeLimitation) =>
+        string.IsNullOrWhiteSpace(probeLimitation) ? string.Empty : " probe_limitation=\"" + ErrorText.OneLine(probeLimitation).Replace("\"", "'", StringComparison.Ordinal) + "\"";
 
     /// <summary>The slurm block's recorded scheduler state of a manifest.</summary>
     public static string? RecordedState(RunManifestDocument manifest) => manifest.Root.GetObject("slurm")?.GetString("state");
-
-    private static string OneLine(string text) => string.Join(' ', text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>The -Wait schedule: start at the poll interval, grow 1.5 times per unchanged poll up to 300 s, reset on a change, about 20 % jitter.</summary>

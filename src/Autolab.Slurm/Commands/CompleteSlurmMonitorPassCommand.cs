@@ -30,8 +30,6 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
     {
         var pass = MonitorPass!;
         var result = pass.BuildResult();
-        // Under -WhatIf, the files this step would change, for the result's ChangedFiles (the log is always appended).
-        var wouldChange = new List<string>();
         try
         {
             if (pass.LogPath is { } log && pass.LogLine(result) is not null)
@@ -42,28 +40,19 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
                 }
                 else
                 {
-                    result = pass.BuildResult(applied: false);
-                    wouldChange.Add(pass.Context.RepoRelative(log));
+                    pass.SkipLog(result);
                 }
             }
 
             if ((UpdateState || pass.Options.UpdateState) && pass.Mode == MonitorPassMode.Stage)
             {
-                if (ShouldProcess(pass.Context.State.Path, "Update sync_status, stage_attempt and stage"))
+                if (!ShouldProcess(pass.Context.State.Path, "Update sync_status, stage_attempt and stage"))
                 {
-                    if (!pass.UpdateState(result, CancellationToken) && pass.StateSkipped is { } skipped)
-                    {
-                        WriteWarning(skipped);
-                    }
+                    pass.SkipStateUpdate(result);
                 }
-                else
+                else if (!pass.UpdateState(result, CancellationToken) && pass.StateSkipped is { } skipped)
                 {
-                    var wouldWrite = pass.WouldUpdateState(result);
-                    result = pass.BuildResult(applied: false);
-                    if (wouldWrite)
-                    {
-                        wouldChange.Add(pass.Context.RepoRelative(pass.Context.State.Path));
-                    }
+                    WriteWarning(skipped);
                 }
             }
         }
@@ -76,11 +65,8 @@ public sealed class CompleteSlurmMonitorPassCommand : AutolabCmdlet
             throw new PipelineStoppedException();
         }
 
-        if (wouldChange.Count > 0)
-        {
-            result.ChangedFiles = result.ChangedFiles.Concat(wouldChange).Distinct(StringComparer.Ordinal).ToArray();
-        }
-
+        // Built again once the log and state steps are done: their changes (or, under -WhatIf, would-be changes) are in it.
+        result = pass.BuildResult();
         var output = PSObject.AsPSObject(result);
         output.TypeNames.Insert(0, MonitorStageResult.TypeName);
         WriteObject(output);

@@ -381,6 +381,6 @@ public sealed class MonitorPassTests : IDisposable
         Assert.StartsWith("2026-01-01T00:20:00Z run_id=run_001 job_id=12345 ", lines[0], StringComparison.Ordinal);
         Assert.Contains("next=slurm_monitor", lines[0], StringComparison.Ordinal);
         Assert.Equal("  warning: something", lines[1]);
-        Assert.Contains("experiments/plan/iter1/runs/run_001/logs/slurm_monitor.log", result.ChangedFiles);
+        Assert.Contains("experiments/plan/iter1/runs/run_001/logs/slurm_monitor.log", pass.BuildResult().ChangedFiles);
     }
 }
