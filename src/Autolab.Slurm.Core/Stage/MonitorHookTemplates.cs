@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.IO;
+using Autolab.Slurm.Models;
 
 namespace Autolab.Slurm.Stage;
 
@@ -99,13 +100,46 @@ public static partial class MonitorHookTemplates
     }
 
     /// <summary>
-    /// Writes the policy file atomically under its lock. autolab init leaves it read-only (0444): without
-    /// <paramref name="force"/> that is FileReadOnly; with it the file is written and keeps its mode.
+    /// The templates placed in the policy file as it is now: the settings autolab will read back (Changed when
+    /// the text differs) and the new text. A placement autolab would not read back as written is HookInvalid.
     /// </summary>
-    public static void WritePolicy(string policy, string text, bool force, CancellationToken cancellationToken)
+    public static (MonitorHookSettings Settings, string Text) Plan(string policy, string? pollTemplate, string? syncTemplate)
     {
-        var root = Path.GetDirectoryName(Path.GetDirectoryName(policy)!)!;
-        using var held = FileLock.Acquire(FileLock.LockPathFor(policy, root), FileLock.DefaultTimeout, $"'{policy}'", cancellationToken);
+        string before;
+        try
+        {
+            before = File.ReadAllText(policy);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AutolabException(ErrorIds.FileAccessDenied, AutolabErrorCategory.PermissionDenied, $"'{policy}' cannot be read: {ErrorText.Clause(ex.Message)}. Check its permissions (autolab and the hooks need to read it).", policy, ex);
+        }
+
+        var text = Apply(before, pollTemplate, syncTemplate);
+        var check = AutolabPolicy.Parse(text);
+        if ((pollTemplate is not null && check.PollCommandTemplate != pollTemplate) || (syncTemplate is not null && check.SyncCommandTemplate != syncTemplate))
+        {
+            throw new AutolabException(ErrorIds.HookInvalid, AutolabErrorCategory.InvalidData, $"The templates could not be placed in '{policy}' so that autolab reads them back; it was left as it was. Set slurm.monitor.poll_command_template and sync_command_template by hand: {pollTemplate} / {syncTemplate}", policy);
+        }
+
+        return (new MonitorHookSettings(policy, check.PollCommandTemplate, check.SyncCommandTemplate, !string.Equals(before, text, StringComparison.Ordinal)), text);
+    }
+
+    /// <summary>
+    /// Writes the templates into the policy file of <paramref name="repositoryRoot"/> atomically, planned again on the
+    /// file as it is under its lock (an edit made since <see cref="Plan"/> is kept). autolab init leaves it read-only
+    /// (0444): without <paramref name="force"/> that is FileReadOnly; with it the file is written and keeps its mode.
+    /// </summary>
+    public static void WritePolicy(string repositoryRoot, string? pollTemplate, string? syncTemplate, bool force, CancellationToken cancellationToken)
+    {
+        var policy = AutolabPolicy.PathFor(repositoryRoot);
+        using var held = FileLock.Acquire(FileLock.LockPathFor(policy, repositoryRoot), FileLock.DefaultTimeout, $"'{policy}'", cancellationToken);
+        var (settings, text) = Plan(policy, pollTemplate, syncTemplate);
+        if (!settings.Changed)
+        {
+            return;
+        }
+
         if (OperatingSystem.IsWindows() || !force)
         {
             AtomicFile.EnsureWritable(policy, "autolab policy file (autolab init makes it read-only; -Force writes it and keeps the mode)");

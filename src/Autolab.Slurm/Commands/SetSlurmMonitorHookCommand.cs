@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.Models;
+using Autolab.Slurm.Repository;
 using Autolab.Slurm.Stage;
 
 namespace Autolab.Slurm.Commands;
@@ -44,7 +45,7 @@ public sealed class SetSlurmMonitorHookCommand : AutolabCmdlet
         if (!File.Exists(policy))
         {
             WriteAutolabError(new AutolabException(
-                Directory.Exists(Path.Combine(root, ".autolab")) ? ErrorIds.PolicyNotFound : ErrorIds.RepositoryRootNotFound,
+                Directory.Exists(Path.Combine(root, RepositoryLocator.AutolabDirectoryName)) ? ErrorIds.PolicyNotFound : ErrorIds.RepositoryRootNotFound,
                 AutolabErrorCategory.ObjectNotFound,
                 $"'{policy}' does not exist. Run it in an autolab repository (made by 'autolab init'), or pass -RepositoryRoot.",
                 policy));
@@ -52,33 +53,20 @@ public sealed class SetSlurmMonitorHookCommand : AutolabCmdlet
         }
 
         var entry = Path.Combine(ModuleContext.ModuleDirectory, "bin", "slurm-monitor.ps1");
+        var pwsh = PwshCommand();
+        var poll = Hook.Contains("Poll") ? MonitorHookTemplates.Build(pwsh, entry, "Poll") : null;
+        var sync = Hook.Contains("Sync") ? MonitorHookTemplates.Build(pwsh, entry, "Sync") : null;
         MonitorHookSettings? settings = null;
-        string? text = null;
-        if (!TryRun(() =>
-        {
-            var pwsh = PwshCommand();
-            var poll = Hook.Contains("Poll") ? MonitorHookTemplates.Build(pwsh, entry, "Poll") : null;
-            var sync = Hook.Contains("Sync") ? MonitorHookTemplates.Build(pwsh, entry, "Sync") : null;
-            var before = File.ReadAllText(policy);
-            text = MonitorHookTemplates.Apply(before, poll, sync);
-            var check = AutolabPolicy.Parse(text);
-            if ((poll is not null && check.PollCommandTemplate != poll) || (sync is not null && check.SyncCommandTemplate != sync))
-            {
-                throw new AutolabException(ErrorIds.HookInvalid, AutolabErrorCategory.InvalidData, $"The templates could not be placed in '{policy}' so that autolab reads them back; it was left as it was. Set slurm.monitor.poll_command_template and sync_command_template by hand: {poll} / {sync}", policy);
-            }
-
-            settings = new MonitorHookSettings(policy, check.PollCommandTemplate, check.SyncCommandTemplate, !string.Equals(before, text, StringComparison.Ordinal));
-        }))
+        if (!TryRun(() => settings = MonitorHookTemplates.Plan(policy, poll, sync).Settings))
         {
             return;
         }
 
-        if (settings!.Changed && ShouldProcess(policy, $"Set slurm.monitor templates to this module's hooks ({string.Join(", ", Hook)})"))
+        if (settings!.Changed
+            && ShouldProcess(policy, $"Set slurm.monitor templates to this module's hooks ({string.Join(", ", Hook)})")
+            && !TryRun(() => MonitorHookTemplates.WritePolicy(root, poll, sync, Force, CancellationToken)))
         {
-            if (!TryRun(() => MonitorHookTemplates.WritePolicy(policy, text!, Force, CancellationToken)))
-            {
-                return;
-            }
+            return;
         }
 
         if (PassThru)
