@@ -99,9 +99,7 @@ try {
         # The ledger line last: it is the line autolab's manifest will give once autolab has written it.
         $null = Update-SlurmJobList -MonitorPass $pass -ErrorAction Stop -WarningAction SilentlyContinue
         if ($pass.HookSucceeded) {
-            if ($mode -eq 'Sync') {
-                $stdout.Write("ok|$(@($pass.Runs[0].SyncResult.VerifiedPaths).Count) files verified|$($pass.RunId)`n")
-            }
+            if ($mode -eq 'Sync') { $stdout.Write($pass.HookLine + "`n") }
             exit 0
         }
         foreach ($line in $pass.HookFailures) { [Console]::Error.WriteLine("slurm-monitor: $line") }

@@ -57,15 +57,23 @@ public sealed partial class MonitorPass
     private MonitorRun HookRun => _runs.Count > 0 ? _runs[0] : BaseRun!;
 
     /// <summary>
-    /// The poll hook's answer, stdout's first line: <c>&lt;status&gt;|&lt;slurm state&gt;|&lt;job id&gt;</c> with our
+    /// The hook's answer on stdout. Poll: its first line, <c>&lt;status&gt;|&lt;slurm state&gt;|&lt;job id&gt;</c> with our
     /// job status (pending, running, completed, failed, which autolab maps one to one, or unknown: autolab
-    /// keeps the status). A scheduler that could not be asked gives <c>unknown||&lt;job id&gt;</c>.
+    /// keeps the status); a scheduler that could not be asked gives <c>unknown||&lt;job id&gt;</c>. Sync: when it
+    /// succeeded, <c>ok|&lt;n&gt; files verified|&lt;run id&gt;</c>; a failed sync answers nothing on stdout.
     /// </summary>
     public string HookLine
     {
         get
         {
             var run = HookRun;
+            if (Mode == MonitorPassMode.SyncHook)
+            {
+                return HookSucceeded
+                    ? string.Create(CultureInfo.InvariantCulture, $"ok|{run.SyncResult!.VerifiedPaths.Count} files verified|{RunId}")
+                    : string.Empty;
+            }
+
             var jobId = run.Document.PollJobId ?? string.Empty;
             return run.JobState is { } state
                 ? string.Create(CultureInfo.InvariantCulture, $"{state.Status}|{state.State}|{state.JobId}")

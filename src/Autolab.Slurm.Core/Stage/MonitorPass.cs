@@ -323,14 +323,7 @@ public sealed partial class MonitorPass
                 run.ManifestPath);
         }
 
-        var monitored = new MonitorRun(run.RunId, run.ManifestPath, run.IsReplicate, document);
-        if (document.Root.GetObject("remote_execution") is { } remote)
-        {
-            var profile = RemoteProfiles.Resolve(RepositoryRoot, remote.GetPathText("profile") is { Length: > 0 } name ? name : null);
-            monitored.Profile = profile.IsSharedFilesystem ? null : profile;
-        }
-
-        return monitored;
+        return new MonitorRun(run.RunId, run.ManifestPath, run.IsReplicate, document) { Profile = Context.RemoteProfileFor(document) };
     }
 
     private MonitorRun RunOf(string manifestPath)

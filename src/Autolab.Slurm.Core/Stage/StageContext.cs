@@ -217,18 +217,20 @@ public sealed partial class StageContext
         }
     }
 
-    /// <summary>The login node to poll through: the profile named by the manifest's remote_execution, unless it is shared_fs.</summary>
-    public string? RemoteHostFor(RunManifestDocument manifest)
+    /// <summary>The remote profile named by the manifest's remote_execution (its default when unnamed), unless it is shared_fs: then, and without remote_execution, null.</summary>
+    public RemoteProfile? RemoteProfileFor(RunManifestDocument manifest)
     {
-        var remote = manifest.Root.GetObject("remote_execution");
-        if (remote is null)
+        if (manifest.Root.GetObject("remote_execution") is not { } remote)
         {
             return null;
         }
 
         var profile = RemoteProfiles.Resolve(RepositoryRoot, remote.GetPathText("profile") is { Length: > 0 } name ? name : null);
-        return profile.IsSharedFilesystem ? null : profile.LoginHost;
+        return profile.IsSharedFilesystem ? null : profile;
     }
+
+    /// <summary>The login node to poll through: that of <see cref="RemoteProfileFor"/>.</summary>
+    public string? RemoteHostFor(RunManifestDocument manifest) => RemoteProfileFor(manifest)?.LoginHost;
 
     public string RepoRelative(string path) => RepositoryLocator.ToRepoRelative(RepositoryRoot, path);
 
