@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Security;
 using Autolab.Slurm.Completers;
+using Autolab.Slurm.Execution;
 using Autolab.Slurm.Ssh;
 
 namespace Autolab.Slurm;
@@ -54,6 +55,10 @@ public abstract class SshCmdlet : AutolabCmdlet
         AcceptNewHostKey = AcceptNewHostKey,
         RecordNewHostKey = !WhatIfInEffect,
     };
+
+    /// <summary>Where the scheduler commands run: here, or over the pooled SSH session to <paramref name="host"/> (-ComputerName wins over it).</summary>
+    protected ICommandRunner RunnerFor(string? host) =>
+        (ComputerName ?? host) is { } target ? new SshCommandRunner(SshConnectionPool.Shared.Get(SshOptions(target))) : LocalCommandRunner.Instance;
 
     /// <summary>
     /// -WhatIf given to this command, or in effect through $WhatIfPreference (as inside Invoke-SlurmMonitorStage -WhatIf):

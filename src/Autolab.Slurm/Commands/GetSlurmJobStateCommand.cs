@@ -107,10 +107,7 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
         }
 
         // With -ComputerName the scheduler commands run on that login node over the pooled SSH session.
-        ICommandRunner runner = ComputerName is null
-            ? LocalCommandRunner.Instance
-            : new SshCommandRunner(SshConnectionPool.Shared.Get(SshOptions(ComputerName)));
-        var query = new SlurmJobQuery(runner, ModuleContext.States, ModuleContext.Clock)
+        var query = new SlurmJobQuery(RunnerFor(null), ModuleContext.States, ModuleContext.Clock)
         {
             Timeout = TimeSpan.FromSeconds(TimeoutSec),
         };
@@ -202,8 +199,7 @@ public sealed class GetSlurmJobStateCommand : SshCmdlet
             JobQueryResult result;
             try
             {
-                ICommandRunner runner = host is null ? LocalCommandRunner.Instance : new SshCommandRunner(SshConnectionPool.Shared.Get(SshOptions(host)));
-                result = new SlurmJobQuery(runner, ModuleContext.States, ModuleContext.Clock) { Timeout = timeout, Deadline = pass.SchedulerDeadline }.Query(group.Requests, null, CancellationToken);
+                result = new SlurmJobQuery(RunnerFor(host), ModuleContext.States, ModuleContext.Clock) { Timeout = timeout, Deadline = pass.SchedulerDeadline }.Query(group.Requests, null, CancellationToken);
             }
             catch (AutolabException ex)
             {
