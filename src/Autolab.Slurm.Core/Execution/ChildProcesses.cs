@@ -19,11 +19,8 @@ public static class ChildProcesses
 
     public static void Remove(System.Diagnostics.Process process) => Running.TryRemove(process.Id, out _);
 
-    /// <summary>How many are running now (tests).</summary>
-    public static int Count => Running.Count;
-
     /// <summary>Kills every registered child with its whole tree and waits (briefly) until each has exited.</summary>
-    public static void KillAll()
+    private static void KillAll()
     {
         foreach (var process in Running.Values)
         {
