@@ -24,15 +24,7 @@ public static class ChildProcesses
     {
         foreach (var process in Running.Values)
         {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(2000);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-            {
-                // Already gone.
-            }
+            LocalCommandRunner.Kill(process, waitMilliseconds: 2000);
         }
     }
 
