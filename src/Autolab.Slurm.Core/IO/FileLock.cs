@@ -116,7 +116,7 @@ public sealed class FileLock : IDisposable
                 throw new AutolabException(
                     ErrorIds.FileWriteFailed,
                     AutolabErrorCategory.WriteError,
-                    $"Could not lock {what}: '{lockPath}' cannot be created or opened ({ex.Message.TrimEnd('.')}); {what} was not written. Check that its folder is writable (a read-only file system?) and the disk has space.",
+                    $"Could not lock {what}: '{lockPath}' cannot be created or opened ({ErrorText.Clause(ex.Message)}); {what} was not written. Check that its folder is writable (a read-only file system?) and the disk has space.",
                     lockPath,
                     ex);
             }
@@ -185,8 +185,7 @@ public sealed class FileLock : IDisposable
 
         try
         {
-            Directory.CreateDirectory(folder);
-            GroupShare.LikeParent(folder);
+            GroupShare.CreateDirectory(folder);
         }
         catch (UnauthorizedAccessException ex)
         {
@@ -197,7 +196,7 @@ public sealed class FileLock : IDisposable
             throw new AutolabException(
                 ErrorIds.FileWriteFailed,
                 AutolabErrorCategory.WriteError,
-                $"Could not lock {what}: the lock folder '{folder}' cannot be created ({ex.Message}); nothing was written. Check that its parent folder is writable and the disk has space.",
+                $"Could not lock {what}: the lock folder '{folder}' cannot be created ({ErrorText.Clause(ex.Message)}); nothing was written. Check that its parent folder is writable and the disk has space.",
                 folder,
                 ex);
         }
@@ -211,13 +210,11 @@ public sealed class FileLock : IDisposable
 
     private static AutolabException Denied(string path, string what, Exception inner)
     {
-        var fix = Directory.Exists(path) || !Path.HasExtension(path)
-            ? $"chmod g+rwx,g+s '{path}' (and chgrp <group> '{path}' to the repository's group)"
-            : $"chmod g+rw '{path}' (and chgrp <group> '{path}' to the repository's group)";
+        var fix = GroupShare.GroupWriteAdvice(path, folder: Directory.Exists(path) || !Path.HasExtension(path));
         return new AutolabException(
             ErrorIds.FileAccessDenied,
             AutolabErrorCategory.PermissionDenied,
-            $"Could not lock {what}: '{path}' cannot be opened for writing by this user ({inner.Message}); nothing was written. In a repository shared by a group, let the group write it: {fix}. The module creates new locks group-writable when .autolab/ is group-writable.",
+            $"Could not lock {what}: '{path}' cannot be opened for writing by this user ({ErrorText.Clause(inner.Message)}); nothing was written. In a repository shared by a group, let the group write it: {fix}. The module creates new locks group-writable when .autolab/ is group-writable.",
             path,
             inner);
     }
