@@ -70,9 +70,10 @@ public sealed class FileLock : IDisposable
 
     public static FileLock Acquire(string lockPath, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
-        // A lock file (under .autolab/locks) ends in ".lock"; anything else is the target's own folder, created
-        // here if it is new (its writer needs it anyway).
-        var directoryLock = !lockPath.EndsWith(".lock", StringComparison.Ordinal);
+        // A lock file (under .autolab/locks) ends in ".lock" and is never an existing folder; anything else is
+        // the target's own folder (a folder named x.lock included), created here if it is new (its writer needs
+        // it anyway).
+        var directoryLock = Directory.Exists(lockPath) || !lockPath.EndsWith(".lock", StringComparison.Ordinal);
         if (directoryLock)
         {
             try
@@ -81,7 +82,7 @@ public sealed class FileLock : IDisposable
             }
             catch (UnauthorizedAccessException ex)
             {
-                throw Denied(lockPath, what, ex);
+                throw Denied(lockPath, folder: true, what, ex);
             }
         }
         else
@@ -130,7 +131,7 @@ public sealed class FileLock : IDisposable
             }
             catch (UnauthorizedAccessException ex)
             {
-                throw Denied(lockPath, what, ex);
+                throw Denied(lockPath, directoryLock, what, ex);
             }
             catch (IOException ex)
             {
@@ -189,7 +190,7 @@ public sealed class FileLock : IDisposable
         }
         catch (UnauthorizedAccessException ex)
         {
-            throw Denied(folder, what, ex);
+            throw Denied(folder, folder: true, what, ex);
         }
         catch (IOException ex) when (!Directory.Exists(folder))
         {
@@ -208,9 +209,9 @@ public sealed class FileLock : IDisposable
     /// </summary>
     private static bool IsHeldByAnother(IOException ex) => ex.HResult is 11 || ex.HResult == unchecked((int)0x80070020);
 
-    private static AutolabException Denied(string path, string what, Exception inner)
+    private static AutolabException Denied(string path, bool folder, string what, Exception inner)
     {
-        var fix = GroupShare.GroupWriteAdvice(path, folder: Directory.Exists(path) || !Path.HasExtension(path));
+        var fix = GroupShare.GroupWriteAdvice(path, folder);
         return new AutolabException(
             ErrorIds.FileAccessDenied,
             AutolabErrorCategory.PermissionDenied,
