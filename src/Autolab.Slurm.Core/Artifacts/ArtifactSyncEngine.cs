@@ -5,6 +5,7 @@ using System.Globalization;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.IO;
 using Autolab.Slurm.Models;
+using Autolab.Slurm.Repository;
 
 namespace Autolab.Slurm.Artifacts;
 
@@ -733,7 +734,7 @@ public sealed class ArtifactSyncEngine
         var verified = Verify(request, planned, sums, failures, null, skipped, cancellationToken);
         foreach (var part in removePartials)
         {
-            if (part.EndsWith(PartSuffix, StringComparison.Ordinal) && LocalDirectorySource.IsInside(Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.RunDirectory)), Path.GetFullPath(part)))
+            if (part.EndsWith(PartSuffix, StringComparison.Ordinal) && RepositoryLocator.IsInside(Path.GetFullPath(request.RunDirectory), Path.GetFullPath(part)))
             {
                 File.Delete(part);
             }
@@ -973,7 +974,7 @@ public sealed class ArtifactSyncEngine
     {
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory));
         var full = Path.GetFullPath(Path.Combine(root, runRelative));
-        if (!LocalDirectorySource.IsInside(root, full))
+        if (!RepositoryLocator.IsInside(root, full))
         {
             return "the name leads outside the run directory";
         }
