@@ -209,9 +209,10 @@ public sealed class ArtifactSyncEngine
 
         progress.Phase = "verifying";
         var verified = Verify(request, candidates, context.Sums, context.Failures, context.HashVerified, skipped, cancellationToken);
-        if (request.RunIsTerminal)
+        // A terminal run's leftover partial downloads (the same set VerifyInPlace removes).
+        foreach (var part in LeftoverPartials(request))
         {
-            RemovePartials(request.RunDirectory);
+            File.Delete(part);
         }
 
         return new ArtifactSyncResult
@@ -485,21 +486,7 @@ public sealed class ArtifactSyncEngine
     {
         if (DiskFullCause(ex) is { } cause)
         {
-            var removed = false;
-            if (part is not null)
-            {
-                try
-                {
-                    File.Delete(part);
-                    removed = true;
-                }
-                catch (IOException)
-                {
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
-            }
+            var removed = part is not null && AtomicFile.TryDelete(part);
 
             var where = part is null ? "the run directory" : $"'{part}'";
             return $"{cause} while writing {where}; " + (removed || part is null || !File.Exists(part)
@@ -997,19 +984,6 @@ public sealed class ArtifactSyncEngine
         }
 
         return null;
-    }
-
-    private static void RemovePartials(string runDirectory)
-    {
-        if (!Directory.Exists(runDirectory))
-        {
-            return;
-        }
-
-        foreach (var part in Directory.EnumerateFiles(runDirectory, "*" + PartSuffix, SearchOption.AllDirectories))
-        {
-            File.Delete(part);
-        }
     }
 
     private static string LocalPath(SyncRequest request, string runRelative) =>

@@ -187,7 +187,7 @@ public static class AtomicFile
             Path.GetDirectoryName(target)!,
             TempPrefix(target) + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8] + TempSuffix);
 
-    private static bool TryDelete(string path)
+    internal static bool TryDelete(string path)
     {
         try
         {
