@@ -158,6 +158,28 @@ public sealed class FileLockTests : IDisposable
     }
 
     [Fact]
+    public void Acquire_NoRepositoryTargetInAFolderNamedLikeALockFile_LocksThatFolder()
+    {
+        // Outside a repository the lock is the target's folder, whatever its name: a folder named x.lock is
+        // still a folder, never opened as a lock file.
+        var folder = _dir.Combine("results.lock");
+        Directory.CreateDirectory(folder);
+        var manifest = Path.Combine(folder, "run_manifest.json");
+
+        var lockPath = FileLock.LockPathFor(manifest, null);
+        using (FileLock.Acquire(lockPath, Short, "m", CancellationToken.None))
+        {
+            Assert.Equal(folder, lockPath);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
+            var ex = Assert.Throws<AutolabException>(() => FileLock.Acquire(lockPath, Short, "m", CancellationToken.None));
+            Assert.Equal(ErrorIds.LockTimeout, ex.ErrorId);
+        }
+
+        using var again = FileLock.Acquire(lockPath, Short, "m", CancellationToken.None);
+        Assert.True(Directory.Exists(folder));
+    }
+
+    [Fact]
     public void Acquire_GroupSharedRepository_LockFolderAndFileWritableByTheGroupWhateverTheUmask()
     {
         var autolab = _dir.Combine("shared", ".autolab");

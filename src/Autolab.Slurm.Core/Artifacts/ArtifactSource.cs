@@ -1,5 +1,6 @@
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.IO;
+using Autolab.Slurm.Repository;
 
 namespace Autolab.Slurm.Artifacts;
 
@@ -129,7 +130,7 @@ public sealed class LocalDirectorySource : IArtifactSource
             return new SymlinkResolution(null, "dangling symlink");
         }
 
-        if (!IsInside(_realRoot, targetPath))
+        if (!RepositoryLocator.IsInside(_realRoot, targetPath))
         {
             return new SymlinkResolution(null, $"symlink leads outside the run directory (to {targetPath})", Escapes: true);
         }
@@ -182,9 +183,6 @@ public sealed class LocalDirectorySource : IArtifactSource
     public void Dispose()
     {
     }
-
-    internal static bool IsInside(string root, string path) =>
-        path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     internal static string TypeName(UnixFileType type) => type switch
     {

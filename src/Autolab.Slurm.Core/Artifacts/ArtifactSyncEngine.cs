@@ -5,6 +5,7 @@ using System.Globalization;
 using Autolab.Slurm.Errors;
 using Autolab.Slurm.IO;
 using Autolab.Slurm.Models;
+using Autolab.Slurm.Repository;
 
 namespace Autolab.Slurm.Artifacts;
 
@@ -208,9 +209,10 @@ public sealed class ArtifactSyncEngine
 
         progress.Phase = "verifying";
         var verified = Verify(request, candidates, context.Sums, context.Failures, context.HashVerified, skipped, cancellationToken);
-        if (request.RunIsTerminal)
+        // A terminal run's leftover partial downloads (the same set VerifyInPlace removes).
+        foreach (var part in LeftoverPartials(request))
         {
-            RemovePartials(request.RunDirectory);
+            File.Delete(part);
         }
 
         return new ArtifactSyncResult
@@ -484,21 +486,7 @@ public sealed class ArtifactSyncEngine
     {
         if (DiskFullCause(ex) is { } cause)
         {
-            var removed = false;
-            if (part is not null)
-            {
-                try
-                {
-                    File.Delete(part);
-                    removed = true;
-                }
-                catch (IOException)
-                {
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
-            }
+            var removed = part is not null && AtomicFile.TryDelete(part);
 
             var where = part is null ? "the run directory" : $"'{part}'";
             return $"{cause} while writing {where}; " + (removed || part is null || !File.Exists(part)
@@ -733,7 +721,7 @@ public sealed class ArtifactSyncEngine
         var verified = Verify(request, planned, sums, failures, null, skipped, cancellationToken);
         foreach (var part in removePartials)
         {
-            if (part.EndsWith(PartSuffix, StringComparison.Ordinal) && LocalDirectorySource.IsInside(Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.RunDirectory)), Path.GetFullPath(part)))
+            if (part.EndsWith(PartSuffix, StringComparison.Ordinal) && RepositoryLocator.IsInside(Path.GetFullPath(request.RunDirectory), Path.GetFullPath(part)))
             {
                 File.Delete(part);
             }
@@ -973,7 +961,7 @@ public sealed class ArtifactSyncEngine
     {
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory));
         var full = Path.GetFullPath(Path.Combine(root, runRelative));
-        if (!LocalDirectorySource.IsInside(root, full))
+        if (!RepositoryLocator.IsInside(root, full))
         {
             return "the name leads outside the run directory";
         }
@@ -996,19 +984,6 @@ public sealed class ArtifactSyncEngine
         }
 
         return null;
-    }
-
-    private static void RemovePartials(string runDirectory)
-    {
-        if (!Directory.Exists(runDirectory))
-        {
-            return;
-        }
-
-        foreach (var part in Directory.EnumerateFiles(runDirectory, "*" + PartSuffix, SearchOption.AllDirectories))
-        {
-            File.Delete(part);
-        }
     }
 
     private static string LocalPath(SyncRequest request, string runRelative) =>

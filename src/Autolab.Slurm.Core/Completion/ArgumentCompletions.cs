@@ -5,6 +5,7 @@ using Autolab.Slurm.Json;
 using Autolab.Slurm.Repository;
 using Autolab.Slurm.Slurm;
 using Autolab.Slurm.Ssh;
+using Autolab.Slurm.Stage;
 
 namespace Autolab.Slurm.Completion;
 
@@ -38,7 +39,7 @@ public static class ArgumentCompletions
         arguments.Add("--format=%i|%j|%T|%r");
         return new CommandSpec("squeue", arguments)
         {
-            UnsetVariables = new[] { "SQUEUE_FORMAT", "SQUEUE_FORMAT2", "SQUEUE_SORT", "SQUEUE_STATES", "SQUEUE_USERS", "SQUEUE_ARRAY", "SQUEUE_ALL" },
+            UnsetVariables = SlurmJobQuery.SqueueVariables,
             UnsetPrefixes = new[] { "SQUEUE_" },
         };
     }
@@ -204,7 +205,7 @@ public static class ArgumentCompletions
     {
         try
         {
-            var path = Path.Combine(root, RepositoryLocator.AutolabDirectoryName, "state.json");
+            var path = AutolabState.PathFor(root);
             if (!File.Exists(path) || RawJson.Parse(File.ReadAllText(path)) is not RawObject state)
             {
                 return (null, null);

@@ -19,23 +19,12 @@ public static class ChildProcesses
 
     public static void Remove(System.Diagnostics.Process process) => Running.TryRemove(process.Id, out _);
 
-    /// <summary>How many are running now (tests).</summary>
-    public static int Count => Running.Count;
-
     /// <summary>Kills every registered child with its whole tree and waits (briefly) until each has exited.</summary>
-    public static void KillAll()
+    private static void KillAll()
     {
         foreach (var process in Running.Values)
         {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(2000);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-            {
-                // Already gone.
-            }
+            LocalCommandRunner.Kill(process, waitMilliseconds: 2000);
         }
     }
 

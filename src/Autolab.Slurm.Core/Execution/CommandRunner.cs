@@ -200,7 +200,11 @@ public sealed class LocalCommandRunner : ICommandRunner
         return null;
     }
 
-    private static void Kill(System.Diagnostics.Process process)
+    /// <summary>
+    /// Kills the process with its whole tree and waits up to <paramref name="waitMilliseconds"/> for it to exit;
+    /// a process already gone (or one this user may not kill) is left alone, so a cancel callback never throws.
+    /// </summary>
+    internal static void Kill(System.Diagnostics.Process process, int waitMilliseconds = 0)
     {
         try
         {
@@ -208,8 +212,13 @@ public sealed class LocalCommandRunner : ICommandRunner
             {
                 process.Kill(entireProcessTree: true);
             }
+
+            if (waitMilliseconds > 0)
+            {
+                process.WaitForExit(waitMilliseconds);
+            }
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception or NotSupportedException)
         {
             // Already gone.
         }

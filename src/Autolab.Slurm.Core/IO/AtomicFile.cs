@@ -96,7 +96,7 @@ public static class AtomicFile
             throw new AutolabException(
                 ErrorIds.FileAccessDenied,
                 AutolabErrorCategory.PermissionDenied,
-                $"Could not write '{target}': this user may not create files in '{directory}' ({ex.Message}). The file was left as it was. In a repository shared by a group, let the group write the folder: chmod g+rwx,g+s '{directory}' (and chgrp <group> '{directory}').",
+                $"Could not write '{target}': this user may not create files in '{directory}' ({ErrorText.Clause(ex.Message)}). The file was left as it was. In a repository shared by a group, let the group write the folder: {GroupShare.GroupWriteAdvice(directory, folder: true)}.",
                 target,
                 ex);
         }
@@ -144,7 +144,7 @@ public static class AtomicFile
             throw new AutolabException(
                 ErrorIds.FileAccessDenied,
                 AutolabErrorCategory.PermissionDenied,
-                $"Could not append to '{full}': this user may not write it ({ex.Message}). In a repository shared by a group, let the group write it: chmod g+rw '{full}' and chmod g+rwx,g+s '{folder}' (and chgrp <group> on both).",
+                $"Could not append to '{full}': this user may not write it ({ErrorText.Clause(ex.Message)}). In a repository shared by a group, let the group write it: {GroupShare.GroupWriteAdvice(full, folder: false)} and its folder: {GroupShare.GroupWriteAdvice(folder, folder: true)}.",
                 full,
                 ex);
         }
@@ -187,7 +187,7 @@ public static class AtomicFile
             Path.GetDirectoryName(target)!,
             TempPrefix(target) + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8] + TempSuffix);
 
-    private static bool TryDelete(string path)
+    internal static bool TryDelete(string path)
     {
         try
         {

@@ -70,9 +70,10 @@ public sealed class FileLock : IDisposable
 
     public static FileLock Acquire(string lockPath, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
-        // A lock file (under .autolab/locks) ends in ".lock"; anything else is the target's own folder, created
-        // here if it is new (its writer needs it anyway).
-        var directoryLock = !lockPath.EndsWith(".lock", StringComparison.Ordinal);
+        // A lock file (under .autolab/locks) ends in ".lock" and is never an existing folder; anything else is
+        // the target's own folder (a folder named x.lock included), created here if it is new (its writer needs
+        // it anyway).
+        var directoryLock = Directory.Exists(lockPath) || !lockPath.EndsWith(".lock", StringComparison.Ordinal);
         if (directoryLock)
         {
             try
@@ -81,7 +82,7 @@ public sealed class FileLock : IDisposable
             }
             catch (UnauthorizedAccessException ex)
             {
-                throw Denied(lockPath, what, ex);
+                throw Denied(lockPath, folder: true, what, ex);
             }
         }
         else
@@ -116,7 +117,7 @@ public sealed class FileLock : IDisposable
                 throw new AutolabException(
                     ErrorIds.FileWriteFailed,
                     AutolabErrorCategory.WriteError,
-                    $"Could not lock {what}: '{lockPath}' cannot be created or opened ({ex.Message.TrimEnd('.')}); {what} was not written. Check that its folder is writable (a read-only file system?) and the disk has space.",
+                    $"Could not lock {what}: '{lockPath}' cannot be created or opened ({ErrorText.Clause(ex.Message)}); {what} was not written. Check that its folder is writable (a read-only file system?) and the disk has space.",
                     lockPath,
                     ex);
             }
@@ -130,7 +131,7 @@ public sealed class FileLock : IDisposable
             }
             catch (UnauthorizedAccessException ex)
             {
-                throw Denied(lockPath, what, ex);
+                throw Denied(lockPath, directoryLock, what, ex);
             }
             catch (IOException ex)
             {
@@ -185,19 +186,18 @@ public sealed class FileLock : IDisposable
 
         try
         {
-            Directory.CreateDirectory(folder);
-            GroupShare.LikeParent(folder);
+            GroupShare.CreateDirectory(folder);
         }
         catch (UnauthorizedAccessException ex)
         {
-            throw Denied(folder, what, ex);
+            throw Denied(folder, folder: true, what, ex);
         }
         catch (IOException ex) when (!Directory.Exists(folder))
         {
             throw new AutolabException(
                 ErrorIds.FileWriteFailed,
                 AutolabErrorCategory.WriteError,
-                $"Could not lock {what}: the lock folder '{folder}' cannot be created ({ex.Message}); nothing was written. Check that its parent folder is writable and the disk has space.",
+                $"Could not lock {what}: the lock folder '{folder}' cannot be created ({ErrorText.Clause(ex.Message)}); nothing was written. Check that its parent folder is writable and the disk has space.",
                 folder,
                 ex);
         }
@@ -209,15 +209,13 @@ public sealed class FileLock : IDisposable
     /// </summary>
     private static bool IsHeldByAnother(IOException ex) => ex.HResult is 11 || ex.HResult == unchecked((int)0x80070020);
 
-    private static AutolabException Denied(string path, string what, Exception inner)
+    private static AutolabException Denied(string path, bool folder, string what, Exception inner)
     {
-        var fix = Directory.Exists(path) || !Path.HasExtension(path)
-            ? $"chmod g+rwx,g+s '{path}' (and chgrp <group> '{path}' to the repository's group)"
-            : $"chmod g+rw '{path}' (and chgrp <group> '{path}' to the repository's group)";
+        var fix = GroupShare.GroupWriteAdvice(path, folder);
         return new AutolabException(
             ErrorIds.FileAccessDenied,
             AutolabErrorCategory.PermissionDenied,
-            $"Could not lock {what}: '{path}' cannot be opened for writing by this user ({inner.Message}); nothing was written. In a repository shared by a group, let the group write it: {fix}. The module creates new locks group-writable when .autolab/ is group-writable.",
+            $"Could not lock {what}: '{path}' cannot be opened for writing by this user ({ErrorText.Clause(inner.Message)}); nothing was written. In a repository shared by a group, let the group write it: {fix}. The module creates new locks group-writable when .autolab/ is group-writable.",
             path,
             inner);
     }

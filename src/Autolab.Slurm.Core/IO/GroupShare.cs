@@ -31,6 +31,13 @@ public static class GroupShare
         }
     }
 
+    /// <summary>
+    /// The advice for a member denied <paramref name="path"/> in a group-shared repository: the chmod that lets
+    /// the group write it (a folder also gets the setgid bit, so its new files keep the group) and the chgrp.
+    /// </summary>
+    public static string GroupWriteAdvice(string path, bool folder) =>
+        $"{(folder ? "chmod g+rwx,g+s" : "chmod g+rw")} '{path}' (and chgrp <group> '{path}' to the repository's group)";
+
     /// <summary>Gives <paramref name="path"/> (just created by this process) the group bits when its parent folder is group-writable; best effort.</summary>
     public static void LikeParent(string path)
     {

@@ -118,7 +118,8 @@ public sealed class JobLedgerService
         var edit = document.Apply(fields, string.IsNullOrWhiteSpace(note) ? null : note, _clock.UtcNow);
         if (edit.Changed)
         {
-            if ((RepositoryLocator.FindRoot(target) ?? RepositoryLocator.FindRoot(manifest.Path)) is { } root && IsUnder(root, target))
+            // An explicit -LedgerPath elsewhere is the user's choice; a ledger inside the repository must stay inside it.
+            if ((RepositoryLocator.FindRoot(target) ?? RepositoryLocator.FindRoot(manifest.Path)) is { } root && RepositoryLocator.IsInside(root, Path.GetFullPath(target)))
             {
                 RepositoryLocator.EnsureInside(root, target, "ledger");
             }
@@ -148,10 +149,6 @@ public sealed class JobLedgerService
             BaseText = baseText,
         };
     }
-
-    /// <summary>An explicit -LedgerPath elsewhere is the user's choice; a ledger inside the repository must stay inside it.</summary>
-    private static bool IsUnder(string root, string path) =>
-        Path.GetFullPath(path).StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

@@ -25,7 +25,7 @@ public sealed class RunManifestDocument
     }
 
     /// <summary>SHA-256 of the text as UTF-8 (the file's bytes, when it was read from one).</summary>
-    public byte[] ContentHash => _contentHash ??= HashOf(OriginalText);
+    private byte[] ContentHash => _contentHash ??= HashOf(OriginalText);
 
     public string Path { get; }
 
@@ -73,13 +73,6 @@ public sealed class RunManifestDocument
         }
 
         return hash.GetHashAndReset();
-    }
-
-    /// <summary>The manifest's text, with the errors <see cref="Load"/> gives for a missing or unreadable file.</summary>
-    public static string ReadText(string path)
-    {
-        var full = System.IO.Path.GetFullPath(path);
-        return Decode(full, ReadBytes(full));
     }
 
     private static string Decode(string full, byte[] bytes)

@@ -62,6 +62,17 @@ public static class RepositoryLocator
     }
 
     /// <summary>
+    /// Whether the full path <paramref name="path"/> lies below the folder <paramref name="root"/> (not the folder
+    /// itself): a text check, ordinal, with no symlink resolved; a trailing separator on the root is ignored.
+    /// </summary>
+    public static bool IsInside(string root, string path)
+    {
+        var folder = Path.TrimEndingDirectorySeparator(root);
+        var prefix = Path.EndsInDirectorySeparator(folder) ? folder : folder + Path.DirectorySeparatorChar;
+        return path.Length > prefix.Length && path.StartsWith(prefix, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Refuses a write whose real target (symlinks followed) leaves the repository: no writer ever writes
     /// outside the repository root it resolved (a run's log, manifest or the ledger made a symlink to a file
     /// elsewhere is refused, not written through).
@@ -70,7 +81,7 @@ public static class RepositoryLocator
     {
         var root = RealPathOf(repositoryRoot);
         var target = RealPathOf(path);
-        if (!target.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!IsInside(root, target))
         {
             throw new AutolabException(
                 ErrorIds.PathOutsideRepository,

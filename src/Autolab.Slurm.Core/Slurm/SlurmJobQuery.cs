@@ -110,7 +110,8 @@ public sealed class SlurmJobQuery
 
     // Variables that would change what sacct and squeue print or which jobs they select.
     private static readonly string[] SacctVariables = { "SACCT_FORMAT", "SACCT_FEDERATION", "SACCT_LOCAL" };
-    private static readonly string[] SqueueVariables =
+    // Also unset by the completion's squeue (ArgumentCompletions.UserJobsCommand).
+    internal static readonly IReadOnlyList<string> SqueueVariables = new[]
     {
         "SQUEUE_ACCOUNT", "SQUEUE_ALL", "SQUEUE_ARRAY", "SQUEUE_ARRAY_UNIQUE", "SQUEUE_FEDERATION", "SQUEUE_FORMAT",
         "SQUEUE_FORMAT2", "SQUEUE_LICENSES", "SQUEUE_LOCAL", "SQUEUE_NAMES", "SQUEUE_PARTITION", "SQUEUE_PRIORITY",

@@ -36,6 +36,14 @@ public sealed class ArgumentCompletionsTests
         Assert.Equal(new[] { "--me", "--noheader", "--states=all", "--format=%i|%j|%T|%r" }, spec.Arguments);
         Assert.Contains("SQUEUE_FORMAT", spec.UnsetVariables);
         Assert.Contains("SQUEUE_", spec.UnsetPrefixes);
+
+        // Over ssh only the named variables are unset (env -u): a login node's SQUEUE_PARTITION, SQUEUE_QOS or
+        // SQUEUE_NAMES would otherwise filter the user's jobs out of the completion list.
+        foreach (var name in new[] { "SQUEUE_PARTITION", "SQUEUE_ACCOUNT", "SQUEUE_QOS", "SQUEUE_NAMES", "SQUEUE_LICENSES", "SQUEUE_FEDERATION", "SQUEUE_LOCAL", "SQUEUE_SIBLING" })
+        {
+            Assert.Contains(name, spec.UnsetVariables);
+        }
+
         Assert.Contains("--clusters=beta", ArgumentCompletions.UserJobsCommand("beta").Arguments);
     }
 
