@@ -494,7 +494,7 @@ public sealed class ArtifactSyncEngine
                 : "the partial download could not be removed: delete it, free space, then sync again");
         }
 
-        return "transfer failed: " + OneLine(ex.Message) + (part is not null && File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty);
+        return "transfer failed: " + ErrorText.OneLine(ex.Message) + (part is not null && File.Exists(part) ? "; the partial download is kept and resumed next time" : string.Empty);
     }
 
     private const int ENOSPC = 28;
@@ -635,7 +635,7 @@ public sealed class ArtifactSyncEngine
             // sync (which finds them complete) asks the source again before placing them.
             foreach (var file in pending)
             {
-                context.Failures.Add(new SyncFailure(file.Shown, "transfer failed: the source could not be asked whether the file changed during the transfer (" + OneLine(ex.Message) + "); the partial download is kept and checked next time"));
+                context.Failures.Add(new SyncFailure(file.Shown, "transfer failed: the source could not be asked whether the file changed during the transfer (" + ErrorText.OneLine(ex.Message) + "); the partial download is kept and checked next time"));
             }
 
             return;
@@ -995,5 +995,4 @@ public sealed class ArtifactSyncEngine
         return Path.GetRelativePath(request.PathBase, full).Replace(Path.DirectorySeparatorChar, '/');
     }
 
-    private static string OneLine(string text) => string.Join(' ', text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));
 }

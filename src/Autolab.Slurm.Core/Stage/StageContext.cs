@@ -156,7 +156,7 @@ public sealed partial class StageContext
         ValidateNames(state);
         var context = new StageContext(root, state);
         var runDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory, root));
-        if (!runDir.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!RepositoryLocator.IsInside(root, runDir))
         {
             throw new AutolabException(
                 ErrorIds.PathOutsideRepository,
