@@ -97,39 +97,23 @@ function Invoke-Autolab {
         [System.Collections.IDictionary] $Environment = @{},
         [string[]] $PrependPath = @()
     )
-    $psi = [Diagnostics.ProcessStartInfo]::new((Get-AutolabPython))
-    foreach ($a in @('-m', 'autolab') + $ArgumentList) { $psi.ArgumentList.Add($a) }
-    $psi.WorkingDirectory = $RepositoryRoot
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    $source = Get-AutolabSourcePath
-    $psi.Environment['PYTHONPATH'] = $source
-    $psi.Environment['PYTHONDONTWRITEBYTECODE'] = '1'
+    $processEnvironment = [ordered]@{ PYTHONPATH = (Get-AutolabSourcePath); PYTHONDONTWRITEBYTECODE = '1' }
     if ($PrependPath.Count -gt 0) {
-        $psi.Environment['PATH'] = (@($PrependPath) + @($psi.Environment['PATH'])) -join [IO.Path]::PathSeparator
+        $processEnvironment['PATH'] = (@($PrependPath) + @($env:PATH)) -join [IO.Path]::PathSeparator
     }
-    foreach ($key in $Environment.Keys) {
-        if ($null -eq $Environment[$key]) { $null = $psi.Environment.Remove([string]$key) }
-        else { $psi.Environment[[string]$key] = [string]$Environment[$key] }
-    }
-    $process = [Diagnostics.Process]::Start($psi)
-    $stdoutTask = $process.StandardOutput.ReadToEndAsync()
-    $stderrTask = $process.StandardError.ReadToEndAsync()
-    $timedOut = -not $process.WaitForExit($TimeoutSec * 1000)
-    if ($timedOut) {
-        $process.Kill($true)
-        $process.WaitForExit()
+    foreach ($key in $Environment.Keys) { $processEnvironment[[string]$key] = $Environment[$key] }
+    $run = Invoke-TestProcess -FilePath (Get-AutolabPython) -ArgumentList (@('-m', 'autolab') + $ArgumentList) -WorkingDirectory $RepositoryRoot -Environment $processEnvironment -TimeoutSec $TimeoutSec
+    if ($run.TimedOut) {
         # A killed run leaves autolab's run lock behind, and every later run in this repository would be
         # refused ("active lock exists") until it is 30 minutes stale: break it when it is the killed one's.
         $lockPath = Join-Path $RepositoryRoot '.autolab/lock'
         if (Test-Path -LiteralPath $lockPath) {
             $holder = try { (Get-Content -LiteralPath $lockPath -Raw | ConvertFrom-Json).pid } catch { $null }
-            if ($holder -eq $process.Id) { Remove-Item -LiteralPath $lockPath -Force }
+            if ($holder -eq $run.ProcessId) { Remove-Item -LiteralPath $lockPath -Force }
         }
     }
-    $stdout = $stdoutTask.Result
-    $stderr = $stderrTask.Result
+    $stdout = $run.Stdout
+    $stderr = $run.Stderr
 
     $fields = [ordered]@{}
     foreach ($line in ($stdout -split "`r?`n")) {
@@ -139,8 +123,8 @@ function Invoke-Autolab {
     [pscustomobject]@{
         PSTypeName   = 'AutolabTest.AutolabResult'
         Command      = "python3 -m autolab $($ArgumentList -join ' ')"
-        ExitCode     = $process.ExitCode
-        TimedOut     = $timedOut
+        ExitCode     = $run.ExitCode
+        TimedOut     = $run.TimedOut
         Stdout       = $stdout
         Stderr       = $stderr
         Output       = $stdout + $stderr

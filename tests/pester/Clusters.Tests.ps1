@@ -209,17 +209,10 @@ Describe 'Slurm 22.05 from the login node itself, as a non-root user with the si
         & chown -R "${ann}:" $userRepo
         Wait-Until -TimeoutSec 120 -Because 'the job to end' -Condition { (Get-ClusterSacct $host2205 @($id))[$id] -eq 'FAILED' }
         $script:local = @{ Work = $work; Repo = $userRepo; Id = $id }
-        $psi = [Diagnostics.ProcessStartInfo]::new('runuser')
         $arguments = @('-u', $ann, '--', 'env', '-i', "HOME=/home/$ann", 'PATH=/usr/bin:/bin', 'NO_COLOR=1', $tb.userPwsh, '-NoProfile', '-NonInteractive',
             '-File', (Join-Path $work 'module/bin/slurm-monitor.ps1'), '-RepositoryRoot', $userRepo, '-UpdateState')
-        foreach ($a in $arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $process = [Diagnostics.Process]::Start($psi)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        $null = $process.WaitForExit(180000)
-        $script:run = @{ ExitCode = $process.ExitCode; Stdout = $stdout.Result; Stderr = $stderr.Result }
+        $script:run = Invoke-TestProcess -FilePath 'runuser' -ArgumentList $arguments -TimeoutSec 180
+        if ($run.TimedOut) { throw "slurm-monitor.ps1 as $ann did not finish in 180 s (killed):`n$($run.Output)" }
     }
     AfterAll { Remove-Item -LiteralPath $local.Work -Recurse -Force -ErrorAction SilentlyContinue }
 
