@@ -134,6 +134,7 @@ Describe 'Slurm <Release> (<Name>): Get-SlurmJobState through the login node' -F
 
     It 'asks sacct for Restarts where this release has the field (24.11 and later), and 22.05 without it' {
         $sacct = @($ran | Where-Object { $_ -match '\bsacct\b' })
+        $sacct | Should -Not -BeNullOrEmpty -Because 'the query ran sacct'
         if ($Release -eq '22.05') {
             $sacct[-1] | Should -Not -Match 'Restarts' -Because '22.05''s sacct refuses the field; the module learnt it'
         }
