@@ -7,8 +7,8 @@
 # the login node itself (this machine) by a non-root user with the site pwsh.
 
 BeforeDiscovery {
-    $dir = if ($env:AUTOLAB_TESTBED_DIR) { $env:AUTOLAB_TESTBED_DIR } else { '/var/tmp/autolab-testbed' }
-    $script:clusterCases = @((Get-Content -LiteralPath (Join-Path $dir 'testbed.json') -Raw | ConvertFrom-Json).clusters | ForEach-Object {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:clusterCases = @((Get-TestbedInfo).clusters | ForEach-Object {
             @{ Name = $_.name; Release = ($_.slurmVersion -split '\.')[0..1] -join '.'; Cluster = $_ }
         })
 }
