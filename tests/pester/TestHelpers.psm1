@@ -112,6 +112,18 @@ function Invoke-ChildPwsh {
     Invoke-TestProcess -FilePath $pwsh.FilePath -ArgumentList (@($pwsh.Prefix) + @('-NoProfile', '-NonInteractive') + $Arguments) -TimeoutSec $TimeoutSec
 }
 
+function Get-TreeHashes {
+    <# Every entry below $Root: path relative to $Root ('/'-separated) -> 'dir' or the file's SHA-256; empty when $Root does not exist. Compare two with Compare-TreeMap. #>
+    param([Parameter(Mandatory)] [string] $Root)
+    $map = @{}
+    if (-not (Test-Path -LiteralPath $Root)) { return $map }
+    foreach ($item in Get-ChildItem -LiteralPath $Root -Recurse -Force) {
+        $rel = [IO.Path]::GetRelativePath($Root, $item.FullName).Replace('\', '/')
+        $map[$rel] = if ($item.PSIsContainer) { 'dir' } else { Get-FileHashText $item.FullName }
+    }
+    return $map
+}
+
 function Compare-TreeMap {
     <# Differences between two path -> description maps of a folder: 'added p', 'changed p', 'removed p' (sorted; prefixed with $Label when given). #>
     param([hashtable] $Before, [hashtable] $After, [string] $Label)
@@ -123,7 +135,7 @@ function Compare-TreeMap {
     return @($changes | Where-Object { $_ } | Sort-Object)
 }
 
-Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation, Invoke-TestProcess, Invoke-ChildPwsh, Compare-TreeMap
+Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation, Invoke-TestProcess, Invoke-ChildPwsh, Get-TreeHashes, Compare-TreeMap
 
 function Get-TestbedInfo {
     <#
