@@ -263,7 +263,7 @@ function Measure-Autolab {
     $helpers = Join-Path $RepositoryRoot 'tests/pester/AutolabTestHelpers.psm1'
     try { $null = (Get-Command python3 -CommandType Application -ErrorAction Stop); Import-Module $helpers -Force; $null = Get-AutolabSourcePath }
     catch { "autolab benchmarks skipped: $($_.Exception.Message)"; return }
-    $repo = New-AutolabTestRepository -Stage launch -JobCommand 'echo done > "${RUN_DIR}/result.txt"'
+    $repo = New-AutolabTestRepository -JobCommand 'echo done > "${RUN_DIR}/result.txt"'
     try {
         $null = Set-SlurmMonitorHook -RepositoryRoot $repo.RepositoryRoot -Force
         $launch = Invoke-AutolabLaunch -RepositoryRoot $repo.RepositoryRoot

@@ -14,7 +14,7 @@ public sealed class CompletionTests(ModuleRunspace module, SlurmJobs jobs) : Mod
     [Fact]
     public void GetSlurmJobState_JobIdPrefix_TheUsersHeldJobWithNameAndState()
     {
-        var held = SubmitHeld("xunit-complete");
+        var held = SlurmJobs.Submit("xunit-complete", "true", "--hold");
         try
         {
             var matches = Complete($"Get-SlurmJobState -JobId {held[..^1]}");
@@ -94,11 +94,5 @@ public sealed class CompletionTests(ModuleRunspace module, SlurmJobs jobs) : Mod
     {
         var result = Module.Invoke("param($Line) TabExpansion2 -inputScript $Line -cursorColumn $Line.Length", new Hashtable { ["Line"] = line }).AssertNoErrors();
         return ((CommandCompletion)Assert.Single(result.Output).BaseObject).CompletionMatches.ToList();
-    }
-
-    private static string SubmitHeld(string name)
-    {
-        var output = SlurmJobs.Run("sbatch", "--parsable", "--hold", $"--job-name={name}", "--output=/dev/null", "--chdir=/tmp", "--time=1", "--cpus-per-task=1", "--wrap", "true");
-        return output.Trim().Split(';')[0];
     }
 }

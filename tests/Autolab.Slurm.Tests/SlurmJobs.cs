@@ -39,9 +39,11 @@ public sealed class SlurmJobs
     /// <summary>A little before the jobs were submitted: what a launch manifest's started_at would say.</summary>
     public DateTimeOffset SubmittedAt { get; }
 
-    private static string Submit(string name, string wrap)
+    /// <summary>Submits `--wrap <paramref name="wrap"/>` with sbatch (plus <paramref name="extra"/> options, e.g. --hold) and returns the job id.</summary>
+    internal static string Submit(string name, string wrap, params string[] extra)
     {
-        var output = Run("sbatch", "--parsable", $"--job-name={name}", "--output=/dev/null", "--chdir=/tmp", "--time=1", "--cpus-per-task=1", "--wrap", wrap);
+        string[] arguments = ["--parsable", .. extra, $"--job-name={name}", "--output=/dev/null", "--chdir=/tmp", "--time=1", "--cpus-per-task=1", "--wrap", wrap];
+        var output = Run("sbatch", arguments);
         var id = output.Trim().Split(';')[0];
         if (!id.All(char.IsAsciiDigit) || id.Length == 0)
         {

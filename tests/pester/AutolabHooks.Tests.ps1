@@ -18,7 +18,7 @@ BeforeAll {
     function script:New-HookedRepository {
         <# A repository made by autolab init whose launch stage (autolab's own) submitted -JobCommand; the hooks set. #>
         param([Parameter(Mandatory)] [string] $JobCommand, [int] $Replicates = 1, [switch] $NoHooks, [string] $Walltime = '00:01:00')
-        $repo = New-AutolabTestRepository -Stage launch -JobCommand $JobCommand -Replicates $Replicates -Policy $retries -Walltime $Walltime
+        $repo = New-AutolabTestRepository -JobCommand $JobCommand -Replicates $Replicates -Policy $retries -Walltime $Walltime
         if (-not $NoHooks) {
             $settings = Set-SlurmMonitorHook -RepositoryRoot $repo.RepositoryRoot -Force -PassThru
             $settings.PollCommandTemplate | Should -Match ([regex]::Escape((Split-Path $env:AUTOLAB_SLURM_MODULE)) + '/bin/slurm-monitor\.ps1 -Hook Poll -RunDirectory \{run_dir\} -RepositoryRoot \{repo_root\}$')

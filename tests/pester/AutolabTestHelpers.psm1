@@ -1,7 +1,7 @@
 # Helpers for the Pester files that drive the REAL autolab (`python3 -m autolab`, source in
 # ../shared/autolab/src relative to the repository root, where CI has it too) in fresh repositories made
-# by `autolab init`, on the real test cluster. What each edit is for, and the autolab source lines behind
-# it, is written up in the recipe the tests in Autolab.Recipe.Tests.ps1 prove.
+# by `autolab init`, on the real test cluster. What each edit of a test repository is for is written in
+# New-AutolabTestRepository's help.
 #
 # The YAML files autolab reads (.autolab/verifier_policy.yaml, design.yaml) are edited through python3
 # with PyYAML: autolab itself needs both, so wherever autolab runs they are there. No autolab code is
@@ -97,39 +97,23 @@ function Invoke-Autolab {
         [System.Collections.IDictionary] $Environment = @{},
         [string[]] $PrependPath = @()
     )
-    $psi = [Diagnostics.ProcessStartInfo]::new((Get-AutolabPython))
-    foreach ($a in @('-m', 'autolab') + $ArgumentList) { $psi.ArgumentList.Add($a) }
-    $psi.WorkingDirectory = $RepositoryRoot
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    $source = Get-AutolabSourcePath
-    $psi.Environment['PYTHONPATH'] = $source
-    $psi.Environment['PYTHONDONTWRITEBYTECODE'] = '1'
+    $processEnvironment = [ordered]@{ PYTHONPATH = (Get-AutolabSourcePath); PYTHONDONTWRITEBYTECODE = '1' }
     if ($PrependPath.Count -gt 0) {
-        $psi.Environment['PATH'] = (@($PrependPath) + @($psi.Environment['PATH'])) -join [IO.Path]::PathSeparator
+        $processEnvironment['PATH'] = (@($PrependPath) + @($env:PATH)) -join [IO.Path]::PathSeparator
     }
-    foreach ($key in $Environment.Keys) {
-        if ($null -eq $Environment[$key]) { $null = $psi.Environment.Remove([string]$key) }
-        else { $psi.Environment[[string]$key] = [string]$Environment[$key] }
-    }
-    $process = [Diagnostics.Process]::Start($psi)
-    $stdoutTask = $process.StandardOutput.ReadToEndAsync()
-    $stderrTask = $process.StandardError.ReadToEndAsync()
-    $timedOut = -not $process.WaitForExit($TimeoutSec * 1000)
-    if ($timedOut) {
-        $process.Kill($true)
-        $process.WaitForExit()
+    foreach ($key in $Environment.Keys) { $processEnvironment[[string]$key] = $Environment[$key] }
+    $run = Invoke-TestProcess -FilePath (Get-AutolabPython) -ArgumentList (@('-m', 'autolab') + $ArgumentList) -WorkingDirectory $RepositoryRoot -Environment $processEnvironment -TimeoutSec $TimeoutSec
+    if ($run.TimedOut) {
         # A killed run leaves autolab's run lock behind, and every later run in this repository would be
         # refused ("active lock exists") until it is 30 minutes stale: break it when it is the killed one's.
         $lockPath = Join-Path $RepositoryRoot '.autolab/lock'
         if (Test-Path -LiteralPath $lockPath) {
             $holder = try { (Get-Content -LiteralPath $lockPath -Raw | ConvertFrom-Json).pid } catch { $null }
-            if ($holder -eq $process.Id) { Remove-Item -LiteralPath $lockPath -Force }
+            if ($holder -eq $run.ProcessId) { Remove-Item -LiteralPath $lockPath -Force }
         }
     }
-    $stdout = $stdoutTask.Result
-    $stderr = $stderrTask.Result
+    $stdout = $run.Stdout
+    $stderr = $run.Stderr
 
     $fields = [ordered]@{}
     foreach ($line in ($stdout -split "`r?`n")) {
@@ -139,8 +123,8 @@ function Invoke-Autolab {
     [pscustomobject]@{
         PSTypeName   = 'AutolabTest.AutolabResult'
         Command      = "python3 -m autolab $($ArgumentList -join ' ')"
-        ExitCode     = $process.ExitCode
-        TimedOut     = $timedOut
+        ExitCode     = $run.ExitCode
+        TimedOut     = $run.TimedOut
         Stdout       = $stdout
         Stderr       = $stderr
         Output       = $stdout + $stderr
@@ -235,18 +219,6 @@ function Set-AutolabPolicy {
     Update-AutolabYaml -Path (Join-Path $RepositoryRoot '.autolab/verifier_policy.yaml') -Setting $Setting
 }
 
-function Get-AutolabPolicy {
-    <#
-    .SYNOPSIS
-        The repository's .autolab/verifier_policy.yaml as a hashtable (read through PyYAML, as autolab reads it).
-    #>
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [string] $RepositoryRoot)
-    $script = 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8")) or {}))'
-    $json = Invoke-AutolabPython -Script $script -Argument @((Join-Path $RepositoryRoot '.autolab/verifier_policy.yaml'))
-    return $json | ConvertFrom-Json -AsHashtable -DateKind String
-}
-
 function Set-AutolabMonitorTemplate {
     <#
     .SYNOPSIS
@@ -286,26 +258,6 @@ function Set-AutolabMonitorTemplate {
     if ($PSBoundParameters.ContainsKey('PollTimeoutSec')) { $setting['slurm.monitor.poll_timeout_seconds'] = $PollTimeoutSec }
     if ($PSBoundParameters.ContainsKey('SyncTimeoutSec')) { $setting['slurm.monitor.sync_timeout_seconds'] = $SyncTimeoutSec }
     Set-AutolabPolicy -RepositoryRoot $RepositoryRoot -Setting $setting
-}
-
-function Get-PwshHookTemplate {
-    <#
-    .SYNOPSIS
-        A monitor command template that runs a PowerShell script with a pwsh started like this one:
-        `<pwsh> -NoProfile -NonInteractive -File <script> <arguments>`, or `<dotnet> <PSHOME>/pwsh.dll ...`
-        when pwsh is the repository's dotnet tool (`dotnet pwsh` is no program autolab can start).
-    .DESCRIPTION
-        Arguments are appended as given, so placeholders stay unquoted ({run_dir}); a part holding
-        white space is single-quoted for autolab's shlex.split.
-    .EXAMPLE
-        Get-PwshHookTemplate -ScriptPath $entryPoint -Argument '-Hook', 'Poll', '-RunDirectory', '{run_dir}', '-RepositoryRoot', '{repo_root}'
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([Parameter(Mandatory)] [string] $ScriptPath, [string[]] $Argument = @())
-    $pwsh = Get-PwshInvocation
-    $parts = @($pwsh.FilePath) + @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath) + $Argument
-    return (($parts | ForEach-Object { if ($_ -match '\s') { "'$_'" } else { $_ } }) -join ' ')
 }
 
 function Read-JsonFile([string] $Path) {
@@ -544,12 +496,12 @@ function New-AutolabTestRepository {
     <#
     .SYNOPSIS
         A fresh temp repository made by the real `autolab init`, edited so that `autolab run` drives the
-        SLURM stages deterministically on the local test cluster.
+        SLURM stages deterministically on the local test cluster, with the state at stage launch.
     .DESCRIPTION
-        Steps (each one is what autolab's own code requires; see the recipe):
+        Steps (each one is what autolab's own code requires):
         - a new directory (/tmp), `git init` with a local identity, so every git call autolab makes
           (auto-commit, workspace revision) stays inside it; `autolab init --no-interactive` (run once per
-          session into a template that is copied, unless -FreshInit: inits differ only in timestamps);
+          session into a template that is copied: inits differ only in timestamps);
         - policy: `autorun.auto_commit.mode: disabled` (no commits), `extract_results.summary.mode: none`
           (no LLM summary should a test go that far), agent_runner stays disabled (launch and
           slurm_monitor bypass it anyway; Invoke-AutolabLaunch also passes --no-run-agent);
@@ -563,64 +515,32 @@ function New-AutolabTestRepository {
         - .autolab/remote_profiles.yaml with a `shared_fs` default profile: on a host where sinfo/squeue/
           sbatch answer, launch refuses to submit without a compatible profile, and shared_fs means plain
           local sbatch;
-        - state.json: the stage asked for.
-        -PrepareVerify: one `autolab verify` so that `autolab run --verify` can pass (see there).
-        -Stage launch leaves it there. -Stage slurm_monitor either lets autolab's launch submit the job(s)
-        (-Launch) or writes what launch would have written: the manifest (autolab's shape, status
-        -ManifestStatus, job id -JobId) and autolab's ledger line, with last_run_id set; -RunGroup with
-        -RunGroupJobId writes replicates and the base run the way launch does (the base manifest carries
-        the first replicate's job id; autolab's launch appends NO ledger line for the base run, because
-        its "already present" test is a substring match that the replicates' run ids satisfy).
+        - state.json: stage launch (Invoke-AutolabLaunch then lets autolab's launch submit the job(s)).
     .OUTPUTS
-        RepositoryRoot, IterationId, IterationDirectory, StatePath, PolicyPath, LedgerPath, RunId,
-        RunDirectory, ManifestPath, JobId, RunGroup, JobIds, Launch (the Invoke-AutolabLaunch result or $null).
-    .PARAMETER FreshInit
-        Runs `autolab init` in this repository instead of copying the session's cached init.
-    .PARAMETER PrepareVerify
-        Runs `autolab verify` once, so that `autolab run --verify` (and `loop --auto`) can pass: autolab's
-        schema verifier needs a date in .autolab/handoff.json's latest_verifier_summary, which only a
-        previous verification puts there.
+        RepositoryRoot, IterationId, IterationDirectory, StatePath, PolicyPath, LedgerPath, and RunId,
+        RunDirectory, ManifestPath, JobId, RunGroup, JobIds left empty for the caller to fill from
+        Invoke-AutolabLaunch's result (Remove-AutolabTestRepository cancels the JobIds).
     .EXAMPLE
-        $repo = New-AutolabTestRepository -Stage slurm_monitor -Launch -JobCommand 'echo ok > "${RUN_DIR}/result.txt"'
-    .EXAMPLE
-        $repo = New-AutolabTestRepository -Stage slurm_monitor -RunId run_001 -JobId $jobId
+        $repo = New-AutolabTestRepository -JobCommand 'echo ok > "${RUN_DIR}/result.txt"'
+        $run = Invoke-AutolabLaunch -RepositoryRoot $repo.RepositoryRoot
     #>
-    [CmdletBinding(DefaultParameterSetName = 'Launch')]
+    [CmdletBinding()]
     param(
-        [ValidateSet('launch', 'slurm_monitor')] [string] $Stage = 'launch',
-        [Parameter(ParameterSetName = 'Launch')] [switch] $Launch,
         [string] $JobCommand = 'echo done > "${RUN_DIR}/result.txt"',
         [ValidatePattern('^\d{2}:\d{2}:\d{2}$')] [string] $Walltime = '00:01:00',
         [ValidatePattern('^\d+[KMGT]?B$')] [string] $Memory = '100MB',
         [ValidateRange(1, 100)] [int] $Replicates = 1,
-        [Parameter(ParameterSetName = 'Written')] [ValidatePattern('^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')] [string] $RunId = 'run_001',
-        [Parameter(ParameterSetName = 'Written')] [string] $JobId,
-        [Parameter(ParameterSetName = 'Written')] [string[]] $RunGroup = @(),
-        [Parameter(ParameterSetName = 'Written')] [string[]] $RunGroupJobId = @(),
-        [Parameter(ParameterSetName = 'Written')] [ValidateSet('pending', 'submitted', 'running', 'synced', 'completed', 'failed', 'partial')] [string] $ManifestStatus = 'submitted',
         [System.Collections.IDictionary] $Policy = @{},
-        [switch] $PrepareVerify,
-        [switch] $FreshInit,
         [int] $TimeoutSec = 120
     )
-    $written = $PSCmdlet.ParameterSetName -eq 'Written'
-    if ($written -and $Stage -ne 'slurm_monitor') { throw '-RunId/-JobId/-RunGroup write a launched run: use them with -Stage slurm_monitor.' }
-    if ($written -and $RunGroup.Count -eq 0 -and -not $JobId) { throw 'A written run needs -JobId (or -RunGroup with -RunGroupJobId).' }
-    if ($RunGroup.Count -ne $RunGroupJobId.Count) { throw "-RunGroup has $($RunGroup.Count) run ids but -RunGroupJobId has $($RunGroupJobId.Count) job ids." }
-    if ($Launch -and $Stage -ne 'slurm_monitor') { throw '-Launch runs the launch stage to reach slurm_monitor: use it with -Stage slurm_monitor.' }
-    if ($Stage -eq 'slurm_monitor' -and -not $Launch -and -not $written) { throw '-Stage slurm_monitor needs -Launch (autolab submits) or -JobId / -RunGroup (a written run).' }
-
-    if ($FreshInit) { $root = New-AutolabInitializedDirectory -TimeoutSec $TimeoutSec }
-    else {
-        # A copy of a cached `autolab init` (+ the fixed edits): init is the slowest step, and two inits
-        # of the same autolab differ only in timestamps (todo_state.json, todo_focus.json, the log).
-        $template = Get-AutolabInitTemplate -TimeoutSec $TimeoutSec
-        $root = New-TestDirectory
-        foreach ($item in Get-ChildItem -LiteralPath $template -Force) {
-            if ($item.Name -ne '.git') { Copy-Item -LiteralPath $item.FullName -Destination $root -Recurse -Force }
-        }
-        Initialize-GitRepository $root
+    # A copy of a cached `autolab init` (+ the fixed edits): init is the slowest step, and two inits
+    # of the same autolab differ only in timestamps (todo_state.json, todo_focus.json, the log).
+    $template = Get-AutolabInitTemplate -TimeoutSec $TimeoutSec
+    $root = New-TestDirectory
+    foreach ($item in Get-ChildItem -LiteralPath $template -Force) {
+        if ($item.Name -ne '.git') { Copy-Item -LiteralPath $item.FullName -Destination $root -Recurse -Force }
     }
+    Initialize-GitRepository $root
     if ($root -match $script:ShellMetaPattern) { throw "The temp path '$root' holds '$($Matches[0])', which autolab refuses in monitor commands: set TMPDIR to a plain path." }
 
     $state = Get-AutolabState -RepositoryRoot $root
@@ -636,54 +556,7 @@ function New-AutolabTestRepository {
     Update-AutolabYaml -Path (Join-Path $iterationDir 'design.yaml') -Setting $design
     $profiles = "schema_version: `"1.0`"`ndefault_profile: local`nprofiles:`n  local:`n    mode: shared_fs`n    remote_repo_root: `"$root`"`n"
     [IO.File]::WriteAllText((Join-Path $root '.autolab/remote_profiles.yaml'), $profiles)
-
-    if ($PrepareVerify) {
-        # autolab's schema verifier requires .autolab/handoff.json latest_verifier_summary.generated_at
-        # to be a date, and the handoff gets one only after some verification ran: one `autolab verify`
-        # (its result is irrelevant) makes the next `autolab run --verify` judge the repository itself.
-        $null = Invoke-Autolab -RepositoryRoot $root -TimeoutSec $TimeoutSec verify --stage launch
-    }
-
-    $launchResult = $null
-    # (Not $runId: variable names ignore case, and -RunId carries a validation attribute.)
-    $outRunId = $null; $jobIdOut = $null; $group = @(); $jobIds = @()
-    if ($Stage -eq 'launch' -or $Launch) {
-        Set-AutolabState -RepositoryRoot $root -Setting @{ stage = 'launch' }
-        if ($Launch) {
-            $launchResult = Invoke-AutolabLaunch -RepositoryRoot $root -TimeoutSec $TimeoutSec
-            $outRunId = $launchResult.RunId; $jobIdOut = $launchResult.JobId; $group = $launchResult.RunGroup; $jobIds = $launchResult.JobIds
-        }
-    }
-    else {
-        $startedAt = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
-        # (run id, job id) in the order launch writes them: the replicates, then the base run.
-        $runs = [Collections.Generic.List[string[]]]::new()
-        if ($RunGroup.Count -gt 0) {
-            for ($i = 0; $i -lt $RunGroup.Count; $i++) { $runs.Add([string[]]@($RunGroup[$i], $RunGroupJobId[$i])) }
-            $runs.Add([string[]]@($RunId, $RunGroupJobId[0]))
-        }
-        else { $runs.Add([string[]]@($RunId, $JobId)) }
-        $ledgerPath = Join-Path $root 'docs/slurm_job_list.md'
-        foreach ($pair in $runs) {
-            $manifestPath = New-AutolabRunManifest -RepositoryRoot $root -IterationId $iterationId -RunId $pair[0] -JobId $pair[1] -Status $ManifestStatus -StartedAt $startedAt
-            $existing = if (Test-Path -LiteralPath $ledgerPath) { [IO.File]::ReadAllText($ledgerPath) } else { '' }
-            # autolab's launch appends a line unless the ledger already contains "run_id=<id>" anywhere
-            # (so a group's base run, a prefix of its replicates' ids, gets none).
-            if (-not $existing.Contains("run_id=$($pair[0])")) {
-                $line = Get-AutolabLedgerLine -ManifestPath $manifestPath
-                $text = if ($existing.TrimEnd("`n")) { $existing.TrimEnd("`n") + "`n" + $line + "`n" } else { $line + "`n" }
-                $null = New-Item -ItemType Directory -Path (Split-Path $ledgerPath) -Force
-                [IO.File]::WriteAllText($ledgerPath, $text)
-            }
-        }
-        $stateSetting = [ordered]@{ stage = 'slurm_monitor'; stage_attempt = 0; last_run_id = $RunId; pending_run_id = ''; sync_status = 'pending' }
-        if ($RunGroup.Count -gt 0) { $stateSetting['run_group'] = @($RunGroup) }
-        Set-AutolabState -RepositoryRoot $root -Setting $stateSetting
-        $outRunId = $RunId
-        $jobIdOut = if ($RunGroup.Count -gt 0) { $RunGroupJobId[0] } else { $JobId }
-        $group = @($RunGroup)
-        $jobIds = if ($RunGroup.Count -gt 0) { @($RunGroupJobId) } else { @($JobId) }
-    }
+    Set-AutolabState -RepositoryRoot $root -Setting @{ stage = 'launch' }
 
     [pscustomobject]@{
         PSTypeName         = 'AutolabTest.Repository'
@@ -693,55 +566,13 @@ function New-AutolabTestRepository {
         StatePath          = Join-Path $root '.autolab/state.json'
         PolicyPath         = Join-Path $root '.autolab/verifier_policy.yaml'
         LedgerPath         = Join-Path $root 'docs/slurm_job_list.md'
-        RunId              = $outRunId
-        RunDirectory       = $(if ($outRunId) { Join-Path $iterationDir "runs/$outRunId" })
-        ManifestPath       = $(if ($outRunId) { Join-Path $iterationDir "runs/$outRunId/run_manifest.json" })
-        JobId              = $jobIdOut
-        RunGroup           = $group
-        JobIds             = $jobIds
-        Launch             = $launchResult
+        RunId              = $null
+        RunDirectory       = $null
+        ManifestPath       = $null
+        JobId              = $null
+        RunGroup           = @()
+        JobIds             = @()
     }
-}
-
-function New-AutolabRunManifest {
-    <#
-    .SYNOPSIS
-        Writes a run manifest the way autolab's launch writes one for a batch job (same keys, same order,
-        status -Status, sync pending) and returns its path.
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory)] [string] $RepositoryRoot,
-        [Parameter(Mandatory)] [string] $IterationId,
-        [Parameter(Mandatory)] [string] $RunId,
-        [Parameter(Mandatory)] [string] $JobId,
-        [string] $Status = 'submitted',
-        [string] $StartedAt = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ'),
-        [System.Collections.IDictionary] $Extra = @{}
-    )
-    $runDir = Join-Path (Get-AutolabIterationDirectory -RepositoryRoot $RepositoryRoot -IterationId $IterationId) "runs/$RunId"
-    $null = New-Item -ItemType Directory -Path $runDir -Force
-    $manifest = [ordered]@{
-        schema_version         = '1.0'
-        run_id                 = $RunId
-        iteration_id           = $IterationId
-        launch_mode            = 'slurm'
-        host_mode              = 'slurm'
-        command                = 'sbatch launch/run_slurm.sbatch'
-        resource_request       = [ordered]@{ cpus = 1; memory = '100MB'; gpu_count = 0; job_id = $JobId; slurm = [ordered]@{ job_id = $JobId } }
-        status                 = $Status
-        artifact_sync_to_local = [ordered]@{ status = 'pending' }
-        timestamps             = [ordered]@{ started_at = $StartedAt }
-        started_at             = $StartedAt
-        job_id                 = $JobId
-        slurm                  = [ordered]@{ job_id = $JobId }
-        workspace_revision     = [ordered]@{ label = ''; source = 'git_tag'; dirty = $true }
-    }
-    foreach ($key in $Extra.Keys) { $manifest[$key] = $Extra[$key] }
-    $path = Join-Path $runDir 'run_manifest.json'
-    Write-JsonFile $path $manifest
-    return $path
 }
 
 function New-RestrictedPathDirectory {
@@ -794,6 +625,6 @@ function Remove-AutolabTestRepository {
 }
 
 Export-ModuleMember -Function Get-AutolabSourcePath, Get-AutolabPython, Invoke-Autolab, Update-AutolabYaml, Set-AutolabPolicy,
-    Get-AutolabPolicy, Set-AutolabMonitorTemplate, Get-PwshHookTemplate, Get-AutolabState, Set-AutolabState, Get-AutolabIterationDirectory,
+    Set-AutolabMonitorTemplate, Get-AutolabState, Set-AutolabState, Get-AutolabIterationDirectory,
     Get-AutolabLedgerLine, Get-AutolabRun, Test-AutolabLedger, Invoke-AutolabLaunch, New-AutolabTestRepository,
-    New-AutolabRunManifest, New-RestrictedPathDirectory, Remove-AutolabTestRepository
+    New-RestrictedPathDirectory, Remove-AutolabTestRepository

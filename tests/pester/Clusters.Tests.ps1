@@ -7,8 +7,8 @@
 # the login node itself (this machine) by a non-root user with the site pwsh.
 
 BeforeDiscovery {
-    $dir = if ($env:AUTOLAB_TESTBED_DIR) { $env:AUTOLAB_TESTBED_DIR } else { '/var/tmp/autolab-testbed' }
-    $script:clusterCases = @((Get-Content -LiteralPath (Join-Path $dir 'testbed.json') -Raw | ConvertFrom-Json).clusters | ForEach-Object {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:clusterCases = @((Get-TestbedInfo).clusters | ForEach-Object {
             @{ Name = $_.name; Release = ($_.slurmVersion -split '\.')[0..1] -join '.'; Cluster = $_ }
         })
 }
@@ -134,6 +134,7 @@ Describe 'Slurm <Release> (<Name>): Get-SlurmJobState through the login node' -F
 
     It 'asks sacct for Restarts where this release has the field (24.11 and later), and 22.05 without it' {
         $sacct = @($ran | Where-Object { $_ -match '\bsacct\b' })
+        $sacct | Should -Not -BeNullOrEmpty -Because 'the query ran sacct'
         if ($Release -eq '22.05') {
             $sacct[-1] | Should -Not -Match 'Restarts' -Because '22.05''s sacct refuses the field; the module learnt it'
         }
@@ -209,17 +210,10 @@ Describe 'Slurm 22.05 from the login node itself, as a non-root user with the si
         & chown -R "${ann}:" $userRepo
         Wait-Until -TimeoutSec 120 -Because 'the job to end' -Condition { (Get-ClusterSacct $host2205 @($id))[$id] -eq 'FAILED' }
         $script:local = @{ Work = $work; Repo = $userRepo; Id = $id }
-        $psi = [Diagnostics.ProcessStartInfo]::new('runuser')
         $arguments = @('-u', $ann, '--', 'env', '-i', "HOME=/home/$ann", 'PATH=/usr/bin:/bin', 'NO_COLOR=1', $tb.userPwsh, '-NoProfile', '-NonInteractive',
             '-File', (Join-Path $work 'module/bin/slurm-monitor.ps1'), '-RepositoryRoot', $userRepo, '-UpdateState')
-        foreach ($a in $arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $process = [Diagnostics.Process]::Start($psi)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        $null = $process.WaitForExit(180000)
-        $script:run = @{ ExitCode = $process.ExitCode; Stdout = $stdout.Result; Stderr = $stderr.Result }
+        $script:run = Invoke-TestProcess -FilePath 'runuser' -ArgumentList $arguments -TimeoutSec 180
+        if ($run.TimedOut) { throw "slurm-monitor.ps1 as $ann did not finish in 180 s (killed):`n$($run.Output)" }
     }
     AfterAll { Remove-Item -LiteralPath $local.Work -Recurse -Force -ErrorAction SilentlyContinue }
 

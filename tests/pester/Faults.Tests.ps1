@@ -25,14 +25,6 @@ BeforeAll {
 
     function script:Read-Json([string] $Path) { Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json -AsHashtable }
 
-    function script:Get-Tree([string] $Root) {
-        $map = @{}
-        foreach ($item in Get-ChildItem -LiteralPath $Root -Recurse -Force) {
-            $map[[IO.Path]::GetRelativePath($Root, $item.FullName)] = if ($item.PSIsContainer) { 'dir' } else { Get-FileHashText $item.FullName }
-        }
-        return $map
-    }
-
     function script:Invoke-StagePass($Case, [hashtable] $With = @{}) {
         $err = $null
         $r = Invoke-SlurmMonitorStage -RepositoryRoot $Case.Repo @With -ErrorVariable err -ErrorAction SilentlyContinue
@@ -207,9 +199,9 @@ Describe 'no writer writes outside the repository' {
         $state = Read-Json $case.State
         $state.iteration_id = [IO.Path]::GetRelativePath((Join-Path $case.Repo 'experiments/plan'), $outside)
         [IO.File]::WriteAllText($case.State, ($state | ConvertTo-Json) + "`n")
-        $before = Get-Tree $outside
+        $before = Get-TreeHashes $outside
         { Invoke-SlurmMonitorStage -RepositoryRoot $case.Repo -ErrorAction Stop } | Should -Throw -ErrorId 'StateInvalid,Invoke-SlurmMonitorStage'
-        Compare-TreeMap $before (Get-Tree $outside) | Should -BeNullOrEmpty
+        Compare-TreeMap $before (Get-TreeHashes $outside) | Should -BeNullOrEmpty
     }
 
     It 'refuses a job id "123; touch <file>" (InvalidJobId): no --clusters=''touch <file>'' ever reaches sacct' {
@@ -264,18 +256,18 @@ Describe 'every target of a pass is checked before the first write, and each mes
         $case = New-FaultRepo -JobId $id
         [IO.File]::WriteAllText($case.Ledger, "# SLURM Job Ledger`n`n")
         (Get-Item -LiteralPath $case.Ledger).UnixFileMode = 'UserRead, GroupRead, OtherRead'
-        $before = Get-Tree $case.Repo
+        $before = Get-TreeHashes $case.Repo
         { Invoke-SlurmMonitorStage -RepositoryRoot $case.Repo -ErrorAction Stop } | Should -Throw -ErrorId 'FileReadOnly,Invoke-SlurmMonitorStage'
-        Compare-TreeMap $before (Get-Tree $case.Repo) | Should -BeNullOrEmpty -Because 'the manifest did not advance to failed before the ledger was found read-only'
+        Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty -Because 'the manifest did not advance to failed before the ledger was found read-only'
     }
 
     It '.autolab/locks being a file: FileWriteFailed naming it, nothing written' {
         $case = New-FaultRepo
         [IO.File]::WriteAllText((Join-Path $case.Repo '.autolab/locks'), 'not a folder')
-        $before = Get-Tree $case.Repo
+        $before = Get-TreeHashes $case.Repo
         $err = { Invoke-SlurmMonitorStage -RepositoryRoot $case.Repo -ErrorAction Stop } | Should -Throw -ErrorId 'FileWriteFailed,Invoke-SlurmMonitorStage' -PassThru
         $err.Exception.Message | Should -Match ([regex]::Escape((Join-Path $case.Repo '.autolab/locks')))
-        Compare-TreeMap $before (Get-Tree $case.Repo) | Should -BeNullOrEmpty
+        Compare-TreeMap $before (Get-TreeHashes $case.Repo) | Should -BeNullOrEmpty
     }
 
     It 'a read-only file system: FileAccessDenied at once (no 30 s wait, no "another process"), nothing written' {

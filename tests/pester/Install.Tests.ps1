@@ -75,19 +75,10 @@ BeforeAll {
     function script:Invoke-AsUser {
         <# Runs $Script in the site pwsh as $User with an empty environment but HOME and PATH; returns exit code and output. #>
         param([string] $User, [string] $HomePath, [string] $Script, [string] $WorkingDirectory = $HomePath, [int] $TimeoutSec = 180)
-        $psi = [Diagnostics.ProcessStartInfo]::new('runuser')
         $arguments = @('-u', $User, '--', 'env', '-i', "HOME=$HomePath", "PATH=$binDir", "USER=$User", 'NO_COLOR=1',
             'pwsh', '-NoProfile', '-NonInteractive', '-WorkingDirectory', $WorkingDirectory,
             '-Command', "`$ErrorActionPreference = 'Stop'`n$Script")
-        foreach ($a in $arguments) { $psi.ArgumentList.Add($a) }
-        $psi.WorkingDirectory = $WorkingDirectory
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $process = [Diagnostics.Process]::Start($psi)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit($TimeoutSec * 1000)) { $process.Kill($true); $process.WaitForExit() }
-        [pscustomobject]@{ ExitCode = $process.ExitCode; Stdout = $stdout.Result; Stderr = $stderr.Result; Output = "$($stdout.Result)$($stderr.Result)" }
+        Invoke-TestProcess -FilePath 'runuser' -ArgumentList $arguments -WorkingDirectory $WorkingDirectory -TimeoutSec $TimeoutSec
     }
 
     function script:Invoke-AsUserJson {

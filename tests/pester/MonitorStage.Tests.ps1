@@ -145,17 +145,6 @@ BeforeAll {
         [pscustomobject]@{ Result = $result; Errors = @($err) }
     }
 
-    function script:Get-TreeHashes([string] $Root) {
-        <# Every entry below $Root: repo-relative path -> 'dir' or the file's SHA-256. #>
-        $map = @{}
-        if (-not (Test-Path -LiteralPath $Root)) { return $map }
-        foreach ($item in Get-ChildItem -LiteralPath $Root -Recurse -Force) {
-            $rel = [IO.Path]::GetRelativePath($Root, $item.FullName).Replace('\', '/')
-            $map[$rel] = if ($item.PSIsContainer) { 'dir' } else { Get-FileHashText $item.FullName }
-        }
-        return $map
-    }
-
     function script:Get-LogLines([string] $RunDir) {
         $log = Join-Path $RunDir 'logs/slurm_monitor.log'
         if (-not (Test-Path -LiteralPath $log)) { return , @() }

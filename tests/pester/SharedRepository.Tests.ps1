@@ -91,6 +91,8 @@ $deadline = [DateTime]::UtcNow.AddSeconds(150)
 while ([DateTime]::UtcNow -lt $deadline) {
     $r = Invoke-SlurmMonitorStage -RepositoryRoot '{REPO}' {ARGS} -ErrorAction Stop
     $results.Add([pscustomobject]@{ Status = $r.Status; CanAdvance = $r.CanAdvance; Probe = $r.ProbeLimitation })
+    # The test lets the jobs end only once each member has made a pass with them in flight.
+    if ($results.Count -eq 1) { [IO.File]::WriteAllText('{MARK}', '') }
     if ($r.CanAdvance) { break }
     Start-Sleep -Milliseconds 300
 }
@@ -112,10 +114,15 @@ Describe 'two members of a group run the stage at the same time on one shared re
             run_cy  = Submit-AsUser $cy $gate
         }
         $script:repo = New-SharedRepository -JobIds $jobIds
-        $annRun = Start-AsUser $ann '002' ($loop.Replace('{REPO}', $repo).Replace('{ARGS}', '-UpdateState'))
-        $bobRun = Start-AsUser $bob '002' ($loop.Replace('{REPO}', $repo).Replace('{ARGS}', ''))
-        # Both poll the jobs in flight a few times, then the jobs end and both sync and settle.
-        Start-Sleep -Seconds 6
+        $annMark = Join-Path $gates 'passed-ann-1'
+        $bobMark = Join-Path $gates 'passed-bob-1'
+        $annRun = Start-AsUser $ann '002' ($loop.Replace('{REPO}', $repo).Replace('{ARGS}', '-UpdateState').Replace('{MARK}', $annMark))
+        $bobRun = Start-AsUser $bob '002' ($loop.Replace('{REPO}', $repo).Replace('{ARGS}', '').Replace('{MARK}', $bobMark))
+        # Both poll the jobs in flight (each marks its first pass), then the jobs end and both sync and settle.
+        # A member that exits early opens the gate too: its output then says why.
+        Wait-Until -TimeoutSec 120 -Because 'both members to make a pass with the jobs in flight' -Condition {
+            ((Test-Path -LiteralPath $annMark) -and (Test-Path -LiteralPath $bobMark)) -or $annRun.Process.HasExited -or $bobRun.Process.HasExited
+        }
         [IO.File]::WriteAllText($gate, '')
         $script:results = @((Wait-User $annRun), (Wait-User $bobRun))
         $script:ledger = [IO.File]::ReadAllLines((Join-Path $repo 'docs/slurm_job_list.md'))
@@ -148,7 +155,9 @@ Describe 'two members of a group run the stage at the same time on one shared re
     It 'leaves the locks, the ledger and the logs writable by the whole group' {
         $locks = Join-Path $repo '.autolab/locks'
         Get-Mode $locks | Should -Be '2775'
-        foreach ($lock in Get-ChildItem -LiteralPath $locks -File) {
+        $lockFiles = @(Get-ChildItem -LiteralPath $locks -File)
+        $lockFiles | Should -Not -BeNullOrEmpty -Because 'the passes took locks in .autolab/locks'
+        foreach ($lock in $lockFiles) {
             (Get-Mode $lock.FullName).Substring(1, 1) | Should -Match '[67]' -Because "$($lock.Name) needs g+rw"
             Get-Group $lock.FullName | Should -Be $group
         }

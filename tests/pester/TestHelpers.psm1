@@ -71,16 +71,26 @@ function Get-PwshInvocation {
 
 function Get-FileHashText([string] $Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
 
-function Invoke-ChildPwsh {
+function Invoke-TestProcess {
     <#
-    Runs a child pwsh (started like this one, -NoProfile -NonInteractive) with $Arguments and a deadline,
-    killing its process tree when the deadline passes. Returns ExitCode, TimedOut, Stdout, Stderr and
-    Output (stdout then stderr).
+    Runs -FilePath with -ArgumentList (no shell) and a deadline, killing its whole process tree when the
+    deadline passes. -Environment adds variables to the inherited ones (a $null value removes one).
+    Returns ExitCode, TimedOut, ProcessId, Stdout, Stderr and Output (stdout then stderr).
     #>
-    param([Parameter(Mandatory)] [string[]] $Arguments, [int] $TimeoutSec = 120)
-    $pwsh = Get-PwshInvocation
-    $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
-    foreach ($a in @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
+    param(
+        [Parameter(Mandatory)] [string] $FilePath,
+        [string[]] $ArgumentList = @(),
+        [string] $WorkingDirectory,
+        [System.Collections.IDictionary] $Environment = @{},
+        [int] $TimeoutSec = 120
+    )
+    $psi = [Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $ArgumentList) { $psi.ArgumentList.Add($a) }
+    if ($WorkingDirectory) { $psi.WorkingDirectory = $WorkingDirectory }
+    foreach ($key in $Environment.Keys) {
+        if ($null -eq $Environment[$key]) { $null = $psi.Environment.Remove([string]$key) }
+        else { $psi.Environment[[string]$key] = [string]$Environment[$key] }
+    }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false
@@ -90,9 +100,28 @@ function Invoke-ChildPwsh {
     $timedOut = -not $process.WaitForExit($TimeoutSec * 1000)
     if ($timedOut) { $process.Kill($true); $process.WaitForExit() }
     [pscustomobject]@{
-        ExitCode = $process.ExitCode; TimedOut = $timedOut
+        ExitCode = $process.ExitCode; TimedOut = $timedOut; ProcessId = $process.Id
         Stdout = $stdout.Result; Stderr = $stderr.Result; Output = $stdout.Result + $stderr.Result
     }
+}
+
+function Invoke-ChildPwsh {
+    <# Invoke-TestProcess for a child pwsh started like this one, -NoProfile -NonInteractive, with $Arguments. #>
+    param([Parameter(Mandatory)] [string[]] $Arguments, [int] $TimeoutSec = 120)
+    $pwsh = Get-PwshInvocation
+    Invoke-TestProcess -FilePath $pwsh.FilePath -ArgumentList (@($pwsh.Prefix) + @('-NoProfile', '-NonInteractive') + $Arguments) -TimeoutSec $TimeoutSec
+}
+
+function Get-TreeHashes {
+    <# Every entry below $Root: path relative to $Root ('/'-separated) -> 'dir' or the file's SHA-256; empty when $Root does not exist. Compare two with Compare-TreeMap. #>
+    param([Parameter(Mandatory)] [string] $Root)
+    $map = @{}
+    if (-not (Test-Path -LiteralPath $Root)) { return $map }
+    foreach ($item in Get-ChildItem -LiteralPath $Root -Recurse -Force) {
+        $rel = [IO.Path]::GetRelativePath($Root, $item.FullName).Replace('\', '/')
+        $map[$rel] = if ($item.PSIsContainer) { 'dir' } else { Get-FileHashText $item.FullName }
+    }
+    return $map
 }
 
 function Compare-TreeMap {
@@ -106,7 +135,7 @@ function Compare-TreeMap {
     return @($changes | Where-Object { $_ } | Sort-Object)
 }
 
-Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation, Invoke-ChildPwsh, Compare-TreeMap
+Export-ModuleMember -Function New-TestRepository, New-TestManifest, Get-FileHashText, Get-PwshInvocation, Invoke-TestProcess, Invoke-ChildPwsh, Get-TreeHashes, Compare-TreeMap
 
 function Get-TestbedInfo {
     <#

@@ -3,6 +3,7 @@ using Autolab.Slurm.Errors;
 using Autolab.Slurm.Models;
 using Autolab.Slurm.Slurm;
 using Xunit;
+using static Autolab.Slurm.Core.Tests.Slurm.ReplayQuery;
 using static Autolab.Slurm.Core.Tests.Slurm.SlurmFixture;
 
 namespace Autolab.Slurm.Core.Tests.Slurm;
@@ -17,12 +18,7 @@ public class SlurmJobQueryReleaseTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 4, 14, 50, 0, TimeSpan.Zero);
 
-    private static JobQueryResult Run(ReplayRunner runner, SacctFieldCache fields, params string[] ids) =>
-        new SlurmJobQuery(runner, SlurmStateTable.Load(TestPaths.StateTable), new FixedClock(Now)) { Fields = fields }
-            .Query(ids.Select(i => new JobRequest(SlurmJobId.ParseExpand(i)[0])).ToArray(), null, CancellationToken.None);
-
-    private static SlurmJobState Single(JobQueryResult result, string id) =>
-        result.States.Single(s => s.State.JobId == id).State;
+    private static JobQueryResult Run(ReplayRunner runner, SacctFieldCache fields, params string[] ids) => ReplayQuery.Run(runner, Now, fields, ids);
 
     // ---- a failed job only squeue knows yet (accounting lag) -----------------------------------------
 

@@ -4,6 +4,7 @@ using Autolab.Slurm.Models;
 using Autolab.Slurm.Execution;
 using Autolab.Slurm.Slurm;
 using Xunit;
+using static Autolab.Slurm.Core.Tests.Slurm.ReplayQuery;
 using static Autolab.Slurm.Core.Tests.Slurm.SlurmFixture;
 
 namespace Autolab.Slurm.Core.Tests.Slurm;
@@ -1163,18 +1164,7 @@ public class SlurmJobQueryTests
 
     private static SlurmJobId Id(string text) => Assert.Single(SlurmJobId.ParseExpand(text));
 
-    private static List<JobRequest> Requests(params string[] ids) => ids.SelectMany(SlurmJobId.ParseExpand).Select(i => new JobRequest(i)).ToList();
+    private static SlurmJobQuery NewQuery(ReplayRunner runner) => ReplayQuery.New(runner, Now);
 
-    private static SlurmJobQuery NewQuery(ReplayRunner runner) => new(runner, SlurmStateTable.Load(TestPaths.StateTable), new FixedClock(Now)) { Fields = runner.KnownFields() };
-
-    private static JobQueryResult Run(ReplayRunner runner, params string[] ids) => NewQuery(runner).Query(Requests(ids), null, CancellationToken.None);
-
-    private static SlurmJobState Single(JobQueryResult result, string id)
-    {
-        var matches = result.States.Where(s => s.Request.Id.Text == id).Select(s => s.State).ToList();
-        Assert.True(matches.Count == 1, $"expected one state for {id}, got {matches.Count}; {result.Failures.Count} failures, first: {result.Failures.Select(f => f.Request.Id.Text + ": " + Shorten(f.Error.Message)).FirstOrDefault()}");
-        return matches[0];
-    }
-
-    private static string Shorten(string text) => text.Length > 400 ? text[..200] + " ... " + text[^200..] : text;
+    private static JobQueryResult Run(ReplayRunner runner, params string[] ids) => ReplayQuery.Run(runner, Now, null, ids);
 }

@@ -1,6 +1,9 @@
 using System.Globalization;
+using Autolab.Slurm.Common;
 using Autolab.Slurm.Execution;
+using Autolab.Slurm.Models;
 using Autolab.Slurm.Slurm;
+using Xunit;
 
 namespace Autolab.Slurm.Core.Tests.Slurm;
 
@@ -169,4 +172,29 @@ internal sealed class ReplayRunner : ICommandRunner
         var argument = sacct.Arguments.Single(a => a.StartsWith("--jobs=", StringComparison.Ordinal));
         return argument["--jobs=".Length..].Split(',');
     }
+}
+
+/// <summary>
+/// A SlurmJobQuery over a ReplayRunner with the clock fixed at <c>now</c>, and the one state a result holds for
+/// an id: what the query tests of every release share.
+/// </summary>
+internal static class ReplayQuery
+{
+    /// <summary>The query; <paramref name="fields"/> defaults to what the runner's sacct knows (<see cref="ReplayRunner.KnownFields"/>).</summary>
+    public static SlurmJobQuery New(ReplayRunner runner, DateTimeOffset now, SacctFieldCache? fields = null) =>
+        new(runner, SlurmStateTable.Load(TestPaths.StateTable), new FixedClock(now)) { Fields = fields ?? runner.KnownFields() };
+
+    public static List<JobRequest> Requests(params string[] ids) => ids.SelectMany(SlurmJobId.ParseExpand).Select(i => new JobRequest(i)).ToList();
+
+    public static JobQueryResult Run(ReplayRunner runner, DateTimeOffset now, SacctFieldCache? fields, params string[] ids) =>
+        New(runner, now, fields).Query(Requests(ids), null, CancellationToken.None);
+
+    public static SlurmJobState Single(JobQueryResult result, string id)
+    {
+        var matches = result.States.Where(s => s.Request.Id.Text == id).Select(s => s.State).ToList();
+        Assert.True(matches.Count == 1, $"expected one state for {id}, got {matches.Count}; {result.Failures.Count} failures, first: {result.Failures.Select(f => f.Request.Id.Text + ": " + Shorten(f.Error.Message)).FirstOrDefault()}");
+        return matches[0];
+    }
+
+    private static string Shorten(string text) => text.Length > 400 ? text[..200] + " ... " + text[^200..] : text;
 }
