@@ -157,7 +157,7 @@ Describe 'autolab run with the hooks: a job that fails with exit 3' {
 
 Describe 'autolab run with the hooks: a cancelled job' {
     It 'ends the run failed (CANCELLED) and advances' {
-        Wait-Until -TimeoutSec 60 -Because 'the job to start' -Condition { (Get-SacctState -JobId $cnl.JobId)[$cnl.JobId] -eq 'RUNNING' }
+        Wait-Until -TimeoutSec 180 -Because 'the job to start (the one-node cluster may be running other jobs first)' -Condition { (Get-SacctState -JobId $cnl.JobId)[$cnl.JobId] -eq 'RUNNING' }
         Stop-TestSlurmJob -JobId $cnl.JobId
         Wait-JobDone $cnl.JobIds
         $r = Invoke-AutolabPass $cnl
