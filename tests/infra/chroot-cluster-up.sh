@@ -74,8 +74,12 @@ if [ "$stamp" != "${CHROOT_PACKAGES[*]}" ]; then
         log "installing into the chroot: ${missing[*]}"
         printf '#!/bin/sh\nexit 101\n' >"$CL_ROOT/usr/sbin/policy-rc.d"
         chmod 755 "$CL_ROOT/usr/sbin/policy-rc.d"
-        in_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-        in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+        # policy-rc.d (no service starts inside the chroot) goes again whether or not apt succeeds.
+        if ! { in_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 \
+            && in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }; then
+            rm -f "$CL_ROOT/usr/sbin/policy-rc.d"
+            die "installing ${missing[*]} into $CL_ROOT failed (apt's output is above)"
+        fi
         rm -f "$CL_ROOT/usr/sbin/policy-rc.d"
     fi
     printf '%s' "${CHROOT_PACKAGES[*]}" >"$CL_DIR/packages.ok"
@@ -215,9 +219,8 @@ if ! pid_alive "$H_MUNGE/munged.pid" munged; then
     in_root install -d -o munge -g munge -m 700 "$S_MUNGE"
     log "starting munged"
     started=1
-    in_root runuser -u munge -- /usr/sbin/munged --force --pid-file="$S_MUNGE/munged.pid" \
-        --log-file="$S_MUNGE/munged.log" 9>&- \
-        || { tail -n 20 "$H_MUNGE/munged.log" >&2 || true; die "munged failed to start"; }
+    start_checked "$H_MUNGE/munged.log" in_root runuser -u munge -- /usr/sbin/munged --force \
+        --pid-file="$S_MUNGE/munged.pid" --log-file="$S_MUNGE/munged.log" 9>&-
     wait_for 10 munged "$H_MUNGE/munged.log" munge_ok
 fi
 
@@ -244,8 +247,7 @@ FLUSH PRIVILEGES;
 SQL
     log "starting slurmdbd"
     started=1
-    in_root /usr/sbin/slurmdbd 9>&- \
-        || { tail -n 30 "$H_SLURM/log/slurmdbd.log" >&2 || true; die "slurmdbd failed to start"; }
+    start_checked "$H_SLURM/log/slurmdbd.log" in_root /usr/sbin/slurmdbd 9>&-
     wait_for 60 slurmdbd "$H_SLURM/log/slurmdbd.log" dbd_ok
 fi
 
@@ -263,15 +265,13 @@ ctld_ok() { in_root scontrol ping | grep -q 'is UP'; }
 if ! pid_alive "$H_SLURM/slurmctld.pid" slurmctld; then
     log "starting slurmctld"
     started=1
-    in_root /usr/sbin/slurmctld 9>&- \
-        || { tail -n 30 "$H_SLURM/log/slurmctld.log" >&2 || true; die "slurmctld failed to start"; }
+    start_checked "$H_SLURM/log/slurmctld.log" in_root /usr/sbin/slurmctld 9>&-
     wait_for 30 slurmctld "$H_SLURM/log/slurmctld.log" ctld_ok
 fi
 if ! pid_alive "$H_SLURM/slurmd.pid" slurmd; then
     log "starting slurmd (node $CL_NODE)"
     started=1
-    in_root /usr/sbin/slurmd -N "$CL_NODE" 9>&- \
-        || { tail -n 30 "$H_SLURM/log/slurmd.log" >&2 || true; die "slurmd failed to start"; }
+    start_checked "$H_SLURM/log/slurmd.log" in_root /usr/sbin/slurmd -N "$CL_NODE" 9>&-
 fi
 
 node_state() { in_root sinfo -h -N -n "$CL_NODE" -o %T 2>/dev/null | head -n 1 || true; }
@@ -297,10 +297,10 @@ if ! node_up; then
             resume_at=0
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            printf '[testbed %s] ERROR: node %s not idle after 30s:\n' "$CL_NAME" "$CL_NODE" >&2
+            printf '[testbed %s] ERROR: node %s not idle after 30s:\n' "$AUTOLAB_LOG_TAG" "$CL_NODE" >&2
             in_root sinfo -N -o '%N %T %E' >&2 || true
             for f in slurmctld slurmd; do
-                printf '[testbed %s] last lines of %s:\n' "$CL_NAME" "$H_SLURM/log/$f.log" >&2
+                printf '[testbed %s] last lines of %s:\n' "$AUTOLAB_LOG_TAG" "$H_SLURM/log/$f.log" >&2
                 tail -n 20 "$H_SLURM/log/$f.log" >&2 || true
             done
             exit 1
@@ -332,8 +332,7 @@ if ! pid_alive "$H_SSH/sshd.pid" sshd; then
     in_root install -d -m 755 /run/sshd
     in_root /usr/sbin/sshd -t -f /etc/ssh/sshd_config.autolab || die "invalid $CL_ROOT/etc/ssh/sshd_config.autolab"
     log "starting the login sshd on 127.0.0.1:$CL_SSH_PORT"
-    in_root /usr/sbin/sshd -f /etc/ssh/sshd_config.autolab -E "$S_SSH/sshd.log" 9>&- \
-        || { tail -n 20 "$H_SSH/sshd.log" >&2 || true; die "sshd failed to start"; }
+    start_checked "$H_SSH/sshd.log" in_root /usr/sbin/sshd -f /etc/ssh/sshd_config.autolab -E "$S_SSH/sshd.log" 9>&-
     wait_for 10 "sshd on port $CL_SSH_PORT" "$H_SSH/sshd.log" \
         bash -c "exec 3<>/dev/tcp/127.0.0.1/$CL_SSH_PORT"
 fi

@@ -73,6 +73,17 @@ read_text() {
     { IFS= read -r -d '' _read_text_var <"$2"; } 2>/dev/null || true
 }
 
+# start_checked LOG CMD...: runs a self-daemonizing server; if it exits non-zero, shows the tail of its
+# log and dies (used for the host's daemons and, through in_root, for a chroot cluster's).
+start_checked() {
+    local logfile=$1
+    shift
+    if ! "$@"; then
+        [ -f "$logfile" ] && tail -n 30 "$logfile" >&2
+        die "'$*' failed to start"
+    fi
+}
+
 # wait_for SECONDS DESCRIPTION LOGFILE CMD... -> polls CMD every 0.1 s until it succeeds.
 # On timeout it prints the tail of LOGFILE: the daemon's own log says why it did not come up,
 # which is far more useful in a CI transcript than "timed out".
@@ -82,9 +93,9 @@ wait_for() {
     local deadline=$((SECONDS + timeout))
     until "$@" >/dev/null 2>&1; do
         if [ "$SECONDS" -ge "$deadline" ]; then
-            printf '[testbed] ERROR: timed out after %ss waiting for %s\n' "$timeout" "$what" >&2
+            printf '[testbed%s] ERROR: timed out after %ss waiting for %s\n' "${AUTOLAB_LOG_TAG:+ $AUTOLAB_LOG_TAG}" "$timeout" "$what" >&2
             if [ -n "$logfile" ] && [ -f "$logfile" ]; then
-                printf '[testbed] last lines of %s:\n' "$logfile" >&2
+                printf '[testbed%s] last lines of %s:\n' "${AUTOLAB_LOG_TAG:+ $AUTOLAB_LOG_TAG}" "$logfile" >&2
                 tail -n 30 "$logfile" >&2
             fi
             return 1

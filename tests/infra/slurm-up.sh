@@ -148,16 +148,6 @@ refuse_foreign() {
     fi
 }
 
-# start_checked LOG CMD...: runs a self-daemonizing server; if it exits non-zero show its log.
-start_checked() {
-    local logfile=$1
-    shift
-    if ! "$@"; then
-        [ -f "$logfile" ] && tail -n 30 "$logfile" >&2
-        die "'$*' failed to start"
-    fi
-}
-
 # ---------------------------------------------------------------------------------------------
 # 1. munge: authenticates every Slurm message.
 # ---------------------------------------------------------------------------------------------
