@@ -72,12 +72,11 @@ public sealed class JobLedgerService
         }
 
         var target = AtomicFile.ResolveTarget(plan.LedgerPath);
-        var root = plan.RepositoryRoot ?? RepositoryLocator.FindRoot(target) ?? RepositoryLocator.FindRoot(plan.Manifest.Path);
-        var lockPath = FileLock.LockPathFor(target, root);
+        var lockPath = FileLock.LockPathFor(target, plan.RepositoryRoot);
         using var held = FileLock.Acquire(lockPath, LockTimeout, $"the ledger '{target}'", cancellationToken);
         if (!string.Equals(ReadLedger(target), plan.BaseText, StringComparison.Ordinal))
         {
-            plan = PlanFor(plan.Manifest, target, note) with { RepositoryRoot = plan.RepositoryRoot };
+            plan = PlanFor(plan.Manifest, target, note, plan.RepositoryRoot);
         }
 
         AtomicFile.RemoveStaleTemps(target);
@@ -93,9 +92,11 @@ public sealed class JobLedgerService
 
     /// <summary>
     /// Plans the line for a manifest already in memory (the stage's current or projected manifest; for a hook,
-    /// the manifest autolab is about to write), with an optional note.
+    /// the manifest autolab is about to write), with an optional note. The repository root (given, else found
+    /// from the ledger or the manifest) is found once and kept in the plan: the containment check here and the
+    /// lock <see cref="Apply(LedgerPlan, string?, CancellationToken)"/> takes use the same one.
     /// </summary>
-    public LedgerPlan PlanFor(RunManifestDocument manifest, string? ledgerPath, string? note)
+    public LedgerPlan PlanFor(RunManifestDocument manifest, string? ledgerPath, string? note, string? repositoryRoot = null)
     {
         if (!manifest.IsSlurmRun)
         {
@@ -113,13 +114,14 @@ public sealed class JobLedgerService
 
         var fields = LedgerLine.Build(manifest);
         var target = ResolveLedgerPath(manifest.Path, ledgerPath);
+        var root = repositoryRoot ?? RepositoryLocator.FindRoot(target) ?? RepositoryLocator.FindRoot(manifest.Path);
         var baseText = ReadLedger(target);
         var document = LedgerDocument.Parse(baseText);
         var edit = document.Apply(fields, string.IsNullOrWhiteSpace(note) ? null : note, _clock.UtcNow);
         if (edit.Changed)
         {
             // An explicit -LedgerPath elsewhere is the user's choice; a ledger inside the repository must stay inside it.
-            if ((RepositoryLocator.FindRoot(target) ?? RepositoryLocator.FindRoot(manifest.Path)) is { } root && RepositoryLocator.IsInside(root, Path.GetFullPath(target)))
+            if (root is not null && RepositoryLocator.IsInside(root, Path.GetFullPath(target)))
             {
                 RepositoryLocator.EnsureInside(root, target, "ledger");
             }
@@ -147,6 +149,7 @@ public sealed class JobLedgerService
         {
             Manifest = manifest,
             BaseText = baseText,
+            RepositoryRoot = root,
         };
     }
 

@@ -610,7 +610,7 @@ public sealed partial class MonitorPass
 
     /// <summary>The ledger change for one target (its line, and its note when this pass has one).</summary>
     public LedgerPlan PlanLedgerLine(MonitorLedgerTarget target) =>
-        Ledger.PlanFor(target.Document, LedgerPath, target.Note) with { RepositoryRoot = RepositoryRoot };
+        Ledger.PlanFor(target.Document, LedgerPath, target.Note, RepositoryRoot);
 
     /// <summary>Writes a ledger change under the ledger's lock (re-planned when the ledger moved meanwhile) and keeps what it did.</summary>
     public LedgerPlan ApplyLedgerLine(LedgerPlan plan, MonitorLedgerTarget target, CancellationToken cancellationToken)
