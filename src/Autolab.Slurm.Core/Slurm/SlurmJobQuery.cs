@@ -25,7 +25,11 @@ public sealed class SacctFieldCache
 }
 
 /// <summary>One id to look up, with what its manifest knows (cluster, submission time).</summary>
-public sealed record JobRequest(SlurmJobId Id, string? ManifestPath = null, string? Cluster = null, DateTimeOffset? SubmittedAt = null);
+public sealed record JobRequest(SlurmJobId Id, string? ManifestPath = null, string? Cluster = null, DateTimeOffset? SubmittedAt = null)
+{
+    /// <summary>How messages name the id: "Job 123", with the manifest it came from when there is one.</summary>
+    public string Label => $"Job {Id}{(ManifestPath is null ? string.Empty : $" ({ManifestPath})")}";
+}
 
 /// <summary>An id the scheduler could not answer for; no state is reported for it.</summary>
 public sealed record JobQueryFailure(JobRequest Request, AutolabException Error)
@@ -482,7 +486,7 @@ public sealed class SlurmJobQuery
     /// <summary>Why an id is reported UNKNOWN: where it was looked for, and what to check.</summary>
     private string NotFoundMessage(JobRequest request, DateTimeOffset windowStart, bool accountingDisabled)
     {
-        var job = $"Job {request.Id}{(request.ManifestPath is null ? string.Empty : $" ({request.ManifestPath})")}";
+        var job = request.Label;
         var where = (request.Cluster is null ? string.Empty : $" on cluster {request.Cluster}") + (_runner.Location == "local" ? string.Empty : $" (asked on {_runner.Location})");
         const string Squeue = "squeue (the controller forgets a finished job after MinJobAge)";
         var why = accountingDisabled
@@ -493,7 +497,7 @@ public sealed class SlurmJobQuery
     }
 
     private static AutolabException ForId(AutolabException error, JobRequest request) =>
-        new(error.ErrorId, error.Category, $"Job {request.Id}{(request.ManifestPath is null ? string.Empty : $" ({request.ManifestPath})")}: {error.Message}", request.ManifestPath ?? (object)request.Id.Text, error)
+        new(error.ErrorId, error.Category, $"{request.Label}: {error.Message}", request.ManifestPath ?? (object)request.Id.Text, error)
         {
             Detail = error.Detail ?? error.Message,
         };
